@@ -1,0 +1,26 @@
+"""Shared pytest set-up: fast hashing, media in a temp dir, and the PostgreSQL marker."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("KEFU_FAST_HASHER", "1")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
+
+    vendor = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in vendor:
+        skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgresql://… (CI runs it)")
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(skip)

@@ -1,0 +1,42 @@
+"""Small helpers shared by the HTML views of every app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+PAGE_SIZES = (10, 20, 50, 100)
+
+
+def is_partial(request: HttpRequest) -> bool:
+    """True when htmx asks for a fragment rather than a whole page (not for boosted links)."""
+    htmx = getattr(request, "htmx", None)
+    return bool(htmx) and not htmx.boosted
+
+
+def int_param(request: HttpRequest, name: str, default: int, *, minimum: int = 1, maximum: int = 10**9) -> int:
+    try:
+        value = int(request.GET.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, minimum), maximum)
+
+
+def paginate(request: HttpRequest, queryset: QuerySet[Any], *, default_size: int = 20) -> Page[Any]:
+    """A page of ``queryset``; bad page numbers fall back to the nearest real page."""
+    size = int_param(request, "size", default_size)
+    if size not in PAGE_SIZES:
+        size = default_size
+    paginator = Paginator(queryset, size)
+    number = int_param(request, "page", 1)
+    return paginator.get_page(min(number, paginator.num_pages or 1))
+
+
+def querystring_without(request: HttpRequest, *names: str) -> str:
+    params = request.GET.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()

@@ -1,0 +1,84 @@
+"""Reads of customer records, with the single data-scope rule and access helper."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from kefu.core.errors import NotFound
+from kefu.core.phones import normalize
+from kefu.org.models import Staff
+from kefu.org.permissions import can
+from kefu.org.queries import site_ids_for
+
+from .models import Customer, CustomerPhone, CustomerUnit, Unit
+
+# A room written as building-entrance-room (1-2-301) or building-room (5-1201).
+_ROOM = re.compile(r"^\s*([0-9A-Za-z]+)\s*[-－—#栋号楼]\s*(?:([0-9A-Za-z]+)\s*[-－—单元]+\s*)?([0-9A-Za-z]+)\s*室?\s*$")
+
+
+def customers_for(staff: Staff) -> QuerySet[Customer]:
+    """Customers ``staff`` may see: those of their sites, for roles that read records."""
+    if not can(staff.role, "customers.view"):
+        return Customer.objects.none()
+    return Customer.objects.filter(site_id__in=site_ids_for(staff))
+
+
+def customer_get_for_user(*, staff: Staff, pk: Any) -> Customer:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("客户不存在") from None
+    customer = customers_for(staff).select_related("site").filter(pk=pk).first()
+    if customer is None:
+        raise NotFound("客户不存在")
+    return customer
+
+
+def parse_room(text: str) -> tuple[str, str, str] | None:
+    match = _ROOM.match(text or "")
+    if not match:
+        return None
+    building, entrance, room = match.groups()
+    return building, entrance or "", room
+
+
+def search_customers(qs: QuerySet[Customer], params: dict[str, Any]) -> QuerySet[Customer]:
+    """Name, phone (full or last four digits), room (1-2-301) or tag filters."""
+    q = (params.get("q") or "").strip()
+    if q:
+        digits = normalize(q)
+        room = parse_room(q)
+        cond = Q(name__icontains=q) | Q(contact_person__icontains=q)
+        if digits.isdigit() and len(digits) == 4:
+            cond |= Q(phones__last4=digits)
+        elif digits.replace("-", "").isdigit() and len(digits) >= 7:
+            cond |= Q(phones__number=digits)
+        if room:
+            building, entrance, number = room
+            unit_q = Q(unit_links__unit__building=building, unit_links__unit__room=number)
+            if entrance:
+                unit_q &= Q(unit_links__unit__entrance=entrance)
+            cond |= unit_q
+        qs = qs.filter(cond).distinct()
+    for name in ("site", "tag"):
+        value = params.get(name)
+        if value and str(value).isdigit():
+            qs = qs.filter(**({"site_id": int(value)} if name == "site" else {"tags__id": int(value)}))
+    if params.get("kind") in Customer.Kind.values:
+        qs = qs.filter(kind=params["kind"])
+    return qs
+
+
+def with_list_columns(qs: QuerySet[Customer]) -> QuerySet[Customer]:
+    return qs.select_related("site").prefetch_related(
+        "tags",
+        Prefetch("phones", queryset=CustomerPhone.objects.order_by("-is_primary", "id")),
+        Prefetch("unit_links", queryset=CustomerUnit.objects.select_related("unit")),
+    )
+
+
+def units_for(staff: Staff) -> QuerySet[Unit]:
+    return Unit.objects.filter(site_id__in=site_ids_for(staff))

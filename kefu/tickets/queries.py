@@ -1,0 +1,120 @@
+"""Reads of tickets. ``tickets_for`` is the single data-scope rule for every list, export,
+detail and API endpoint; ``ticket_get_for_user`` is the single access helper."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from kefu.core.errors import NotFound
+from kefu.core.phones import last4, normalize
+from kefu.org.models import Role, Staff
+from kefu.org.permissions import FIELD_ROLES
+from kefu.org.queries import site_ids_for
+
+from .lifecycle import ACTIONS, actions_from
+from .models import Category, Ticket
+
+
+def tickets_for(staff: Staff) -> QuerySet[Ticket]:
+    """Every ticket ``staff`` may see: their sites; field roles only what is dispatched to
+    them or to their department."""
+    qs = Ticket.objects.filter(site_id__in=site_ids_for(staff))
+    if staff.role in FIELD_ROLES:
+        mine = Q(assignee=staff)
+        if staff.department_id:
+            mine |= Q(department_id=staff.department_id)
+        qs = qs.filter(mine)
+    elif staff.role == Role.ADMIN:
+        # Administrators configure the system; they do not read service records.
+        qs = qs.none()
+    return qs
+
+
+def ticket_get_for_user(*, staff: Staff, pk: Any) -> Ticket:
+    """The ticket ``pk`` if ``staff`` may see it; otherwise NotFound (404), never 403, so
+    that the existence of another site's ticket is not revealed."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("工单不存在") from None
+    ticket = (
+        tickets_for(staff)
+        .select_related("site", "category__parent", "customer", "unit", "first_responder", "department", "assignee")
+        .filter(pk=pk)
+        .first()
+    )
+    if ticket is None:
+        raise NotFound("工单不存在")
+    return ticket
+
+
+def is_handler(staff: Staff, ticket: Ticket) -> bool:
+    if ticket.assignee_id is not None:
+        return ticket.assignee_id == staff.id
+    return ticket.department_id is not None and ticket.department_id == staff.department_id
+
+
+def allowed_actions(staff: Staff, ticket: Ticket) -> list[str]:
+    """Actions ``staff`` may take on ``ticket`` now: allowed by the table and by role."""
+    handler = is_handler(staff, ticket)
+    result = []
+    for code in actions_from(ticket.kind, ticket.status):
+        action = ACTIONS[code]
+        if staff.role in action.roles or (action.handler and handler):
+            result.append(code)
+    return result
+
+
+def search_tickets(qs: QuerySet[Ticket], params: dict[str, Any]) -> QuerySet[Ticket]:
+    """Apply the list filters shared by the UI and the API to ``qs``."""
+    q = (params.get("q") or "").strip()
+    if q:
+        cond = Q(number__iexact=q) | Q(content__icontains=q) | Q(contact_name__icontains=q)
+        cond |= Q(customer__name__icontains=q)
+        phone = normalize(q)
+        if phone.isdigit() and len(phone) >= 7:
+            cond |= Q(contact_phone=phone) | Q(customer__phones__number=phone)
+        elif q.isdigit() and len(q) == 4:
+            cond |= Q(customer__phones__last4=last4(q))
+        qs = qs.filter(cond).distinct()
+    for name in ("kind", "status", "channel", "urgency"):
+        value = params.get(name)
+        if value:
+            qs = qs.filter(**{name: value})
+    for name in ("site", "category", "department", "assignee", "customer"):
+        value = params.get(name)
+        if value and str(value).isdigit():
+            qs = qs.filter(**{f"{name}_id": int(value)})
+    if params.get("open") in ("1", True, "true"):
+        qs = qs.open()
+    if params.get("overdue") in ("1", True, "true"):
+        qs = qs.overdue()
+    date_from, date_to = _date(params.get("date_from")), _date(params.get("date_to"))
+    if date_from:
+        qs = qs.filter(created_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(created_at__date__lte=date_to)
+    return qs
+
+
+def _date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def with_list_columns(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return qs.select_related("site", "category", "customer", "department", "assignee", "first_responder")
+
+
+def categories_for(kind: str | None = None) -> list[Category]:
+    nodes = list(Category.objects.filter(is_active=True).select_related("parent").order_by("sort", "id"))
+    if kind:
+        nodes = [c for c in nodes if c.applies_to(kind)]
+    return nodes
