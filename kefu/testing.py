@@ -90,3 +90,11 @@ def make_ticket(site: Site, actor: Staff, *, kind: str = "repair", customer: Cus
         category=category,
         **kwargs,
     )
+
+
+def api_auth(staff: Staff) -> dict[str, str]:
+    """Headers for ``django.test.Client`` calls to /api/v1 as ``staff`` (a fresh bearer token)."""
+    from kefu.org.api import _issue_token
+
+    token, _ = _issue_token(staff)
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}

@@ -2,8 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from kefu.api import api
+from kefu.tickets.views import home
+
+admin.site.site_header = "客服中心管理系统 · 系统设置"
+admin.site.site_title = "系统设置"
 
 urlpatterns = [
+    path("", home, name="home"),
     path("", include("kefu.org.urls")),
     path("customers/", include("kefu.customers.urls")),
     path("tickets/", include("kefu.tickets.urls")),

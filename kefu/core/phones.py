@@ -21,8 +21,12 @@ def normalize(raw: str) -> str:
     return value
 
 
+_LOCAL = re.compile(r"^[2-9]\d{6,7}$")  # a landline dialled without its area code
+_SERVICE = re.compile(r"^[48]00-?\d{3}-?\d{4}$")  # 400/800 hotlines
+
+
 def is_valid(number: str) -> bool:
-    return bool(_MOBILE.match(number) or _LANDLINE.match(number) or re.fullmatch(r"\d{5,8}", number))
+    return any(p.match(number) for p in (_MOBILE, _LANDLINE, _LOCAL, _SERVICE))
 
 
 def mask(number: str) -> str:

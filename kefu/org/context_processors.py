@@ -4,12 +4,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from .permissions import can
 from .queries import sites_for, staff_for_user
 
 
 def staff(request: HttpRequest) -> dict[str, Any]:
-    """The signed-in staff member, their sites and the site currently switched to."""
-    me = staff_for_user(request.user) if request.user.is_authenticated else None
+    """The signed-in staff member, their sites, the site switched to, and menu rights."""
+    user = getattr(request, "user", None)
+    me = staff_for_user(user) if user is not None and user.is_authenticated else None
     if me is None:
         return {"me": None}
     sites = list(sites_for(me))
@@ -18,4 +20,8 @@ def staff(request: HttpRequest) -> dict[str, Any]:
         "me": me,
         "my_sites": sites,
         "current_site": next((s for s in sites if s.id == current), None),
+        "perms_intake": can(me.role, "tickets.intake"),
+        "perms_customers": can(me.role, "customers.view"),
+        "perms_settings": can(me.role, "settings.edit"),
+        "see_phone": can(me.role, "customers.see_phone"),
     }

@@ -1,4 +1,14 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-app_name = "org"
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="org/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("site/", views.switch_site, name="switch_site"),
+]

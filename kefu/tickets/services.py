@@ -180,6 +180,7 @@ def ticket_dispatch(
     reason: str = "",
 ) -> Ticket:
     """Dispatch by hand, or by the rule when neither department nor assignee is given."""
+    _check_fresh(ticket, version)
     _check_action(ticket, actor, "dispatch")
     with transaction.atomic():
         mode = Assignment.Mode.MANUAL
@@ -205,6 +206,7 @@ def ticket_transfer(
     assignee: Staff | None = None,
 ) -> Ticket:
     """A supervisor hands the ticket to another department or person (转派)."""
+    _check_fresh(ticket, version)
     _check_action(ticket, actor, "transfer")
     reason = _required_reason(reason, "请填写转派原因")
     if department is None and assignee is None:
@@ -307,6 +309,7 @@ def ticket_transition(
     """
     if action in ("dispatch", "transfer"):
         raise ValidationFailed("派单与转派请使用派单功能")
+    _check_fresh(ticket, version)
     _check_action(ticket, actor, action)
     spec = ACTIONS[action]
     note = (note or "").strip()
@@ -382,6 +385,7 @@ def ticket_complete(
     photos: Sequence[UploadedFile] = (),
 ) -> Ticket:
     """Report the work done. Repairs need the field report: notes, and a fee when paid."""
+    _check_fresh(ticket, version)
     errors: dict[str, list[str]] = {}
     work_notes = (work_notes or "").strip()
     hours = _decimal(work_hours, "work_hours", "工时", errors, maximum=Decimal("999"))
@@ -431,6 +435,7 @@ def ticket_confirm(
     *, ticket: Ticket, actor: Staff, version: int, confirmed_by: str, method: str, note: str = ""
 ) -> Ticket:
     """Record the customer's confirmation (业主确认): who, how, when."""
+    _check_fresh(ticket, version)
     confirmed_by = (confirmed_by or "").strip()
     if method not in CONFIRM_METHODS:
         _check_action(ticket, actor, "confirm")
@@ -465,6 +470,13 @@ def ticket_add_note(*, ticket: Ticket, actor: Staff, text: str, public: bool = F
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _check_fresh(ticket: Ticket, version: int) -> None:
+    """A form or API call carries the version it was built from; an older one means
+    somebody acted in between, whatever the state is now."""
+    if version != ticket.version:
+        raise Conflict(CONFLICT_MESSAGE)
 
 
 def _check_action(ticket: Ticket, actor: Staff, action: str) -> None:

@@ -1,0 +1,42 @@
+# Kefu: `make run` starts the system with demo data on SQLite; `make test` runs every check.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+KEFU := $(BIN)/python -m kefu
+PORT ?= 8000
+export KEFU_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: install run demo test test-pg lint worker clean
+
+$(BIN)/.installed: requirements.lock pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(KEFU) migrate --noinput
+	$(KEFU) demo
+	$(KEFU) serve --port $(PORT)
+
+demo: install
+	$(KEFU) migrate --noinput
+	$(KEFU) demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy kefu
+	$(KEFU) makemigrations --check --dry-run
+
+# The whole suite on SQLite (or on the database DATABASE_URL names).
+test: lint
+	$(BIN)/pytest -n 2 -p no:cacheprovider
+
+# The whole suite again on PostgreSQL (CI runs both).
+test-pg: install
+	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/kefu} $(BIN)/pytest -n 2 -p no:cacheprovider
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,428 @@
+"""Ticket pages: workbench, list, intake, detail with one URL per action, phone page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q, QuerySet
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from kefu.core.errors import Conflict, DomainError, PermissionDenied
+from kefu.core.excel import download, workbook
+from kefu.core.phones import mask
+from kefu.core.web import is_partial, paginate
+from kefu.customers.models import Customer, Unit
+from kefu.customers.queries import customers_for, search_customers
+from kefu.customers.queries import with_list_columns as customer_columns
+from kefu.org.models import Department, Role, Site, Staff
+from kefu.org.permissions import FIELD_ROLES, can
+from kefu.org.queries import departments, site_ids_for
+from kefu.org.web import current_site_ids, staff_view
+
+from . import services
+from .forms import CompleteForm, IntakeForm
+from .lifecycle import ACTIONS, Kind, Status
+from .models import Attachment, Category, Channel, Ticket, Urgency
+from .queries import (
+    allowed_actions,
+    categories_for,
+    search_tickets,
+    ticket_get_for_user,
+    tickets_for,
+    with_list_columns,
+)
+
+EXPORT_LIMIT = 50_000
+
+
+def scoped(request: HttpRequest, me: Staff) -> QuerySet[Ticket]:
+    """Tickets in the user's data scope, narrowed to the site switched to."""
+    return tickets_for(me).filter(site_id__in=current_site_ids(request, me))
+
+
+def my_work(qs: QuerySet[Ticket], me: Staff) -> QuerySet[Ticket]:
+    """Open tickets the user must act on: assigned to them, taken by them at intake, or
+    waiting in their department without an assignee."""
+    cond = Q(assignee=me) | Q(first_responder=me)
+    if me.role in FIELD_ROLES and me.department_id:
+        cond |= Q(department_id=me.department_id, assignee__isnull=True)
+    return qs.open().filter(cond)
+
+
+# --- workbench ----------------------------------------------------------------------------
+
+
+@staff_view
+def home(request: HttpRequest, me: Staff) -> HttpResponse:
+    """首页: my open tickets, due soon, overdue and today's intake."""
+    qs = scoped(request, me)
+    now = timezone.now()
+    mine = my_work(qs, me)
+    counts = {
+        "mine": mine.count(),
+        "due_soon": qs.due_soon(now).count(),
+        "overdue": qs.overdue(now).count(),
+        "today": qs.filter(created_at__gte=timezone.localtime(now).replace(hour=0, minute=0, second=0)).count(),
+    }
+    context = {
+        "page_title": "首页",
+        "counts": counts,
+        "mine_list": list(with_list_columns(mine).order_by("resolve_due", "id")[:10]),
+        "overdue_list": list(with_list_columns(qs.overdue(now)).order_by("resolve_due", "id")[:10]),
+        "now": now,
+    }
+    return render(request, "tickets/home.html", context)
+
+
+# --- list and export ----------------------------------------------------------------------
+
+SORTS = {"due": ("resolve_due", "id"), "-created": ("-created_at", "-id"), "created": ("created_at", "id")}
+
+
+def _filtered(request: HttpRequest, me: Staff) -> QuerySet[Ticket]:
+    qs = search_tickets(scoped(request, me), request.GET.dict())
+    if request.GET.get("mine") == "1":
+        qs = my_work(qs, me)
+    order = SORTS.get(request.GET.get("sort", ""), SORTS["-created"])
+    return qs.order_by(*order)
+
+
+@staff_view
+def ticket_list(request: HttpRequest, me: Staff) -> HttpResponse:
+    page = paginate(request, with_list_columns(_filtered(request, me)))
+    context = {
+        "page_title": "工单列表",
+        "page": page,
+        "tickets": page.object_list,
+        "now": timezone.now(),
+        "kinds": Kind.choices,
+        "statuses": Status.choices,
+        "channels": Channel.choices,
+        "urgencies": Urgency.choices,
+        "departments": departments(),
+        "f": request.GET,
+        "can_export": can(me.role, "tickets.export"),
+        "query": request.GET.copy(),
+    }
+    template = "tickets/list.html#results" if is_partial(request) else "tickets/list.html"
+    return render(request, template, context)
+
+
+@staff_view
+def ticket_export(request: HttpRequest, me: Staff) -> HttpResponse:
+    if not can(me.role, "tickets.export"):
+        raise PermissionDenied("您没有导出工单的权限")
+    qs = with_list_columns(_filtered(request, me))[:EXPORT_LIMIT]
+    see_phone = can(me.role, "customers.see_phone")
+    headers = ["工单号", "项目", "类型", "渠道", "分类", "紧急程度", "状态", "客户/联系人", "联系电话", "内容",
+               "首问责任人", "处理部门", "处理人", "受理时间", "办结期限", "是否超时"]
+    now = timezone.now()
+
+    def rows() -> Any:
+        for t in qs.iterator(chunk_size=2000):
+            yield [
+                t.number, t.site.name, t.get_kind_display(), t.get_channel_display(),
+                t.category.name if t.category else "", t.get_urgency_display(), t.get_status_display(),
+                t.contact_name, t.contact_phone if see_phone else mask(t.contact_phone), t.content[:500],
+                t.first_responder.name, t.department.name if t.department else "",
+                t.assignee.name if t.assignee else "", _fmt(t.created_at), _fmt(t.resolve_due),
+                "是" if t.is_overdue(now) else "否",
+            ]
+
+    content = workbook("工单", headers, rows(), widths=[20, 14, 8, 8, 14, 8, 8, 12, 14, 40, 10, 10, 10, 17, 17, 8])
+    return download(content, f"工单_{timezone.localdate():%Y%m%d}.xlsx")
+
+
+def _fmt(value: Any) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+# --- intake -------------------------------------------------------------------------------
+
+
+@staff_view
+def intake(request: HttpRequest, me: Staff) -> HttpResponse:
+    """业务受理: find or pick the customer, then take the ticket in one form."""
+    if not can(me.role, "tickets.intake"):
+        raise PermissionDenied("您没有受理工单的权限")
+    sites = list(Site.objects.filter(id__in=site_ids_for(me)).order_by("id"))
+    errors: dict[str, list[str]] = {}
+    data: dict[str, Any] = {"kind": request.GET.get("kind", Kind.REPAIR), "channel": Channel.PHONE,
+                            "urgency": Urgency.LOW, "auto_dispatch": True}
+    customer = None
+    if request.GET.get("customer"):
+        customer = customers_for(me).filter(pk=_int(request.GET["customer"])).first()
+    if request.method == "POST":
+        form = IntakeForm(request.POST)
+        data = request.POST.dict()
+        data["auto_dispatch"] = "auto_dispatch" in request.POST
+        if form.is_valid():
+            try:
+                ticket = _create_from_form(me, form.cleaned_data, request)
+            except DomainError as exc:
+                errors = exc.fields or {"__all__": [exc.message]}
+            else:
+                messages.success(request, _created_message(ticket))
+                return redirect("tickets:detail", pk=ticket.pk)
+        else:
+            errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
+        if data.get("customer"):
+            customer = customers_for(me).filter(pk=_int(data["customer"])).first()
+    default_site = (customer.site_id if customer else None) or request.session.get("site_id") or (
+        sites[0].id if sites else None)
+    data.setdefault("site", default_site)
+    context = {
+        "page_title": "业务受理",
+        "sites": sites,
+        "kinds": Kind.choices,
+        "channels": Channel.choices,
+        "urgencies": Urgency.choices,
+        "categories": categories_for(),
+        "customer": customer,
+        "customer_units": list(customer.unit_links.select_related("unit")) if customer else [],
+        "data": data,
+        "errors": errors,
+        "first_error": next(iter(errors.values()))[0] if errors else "",
+    }
+    return render(request, "tickets/intake.html", context, status=422 if errors else 200)
+
+
+def _create_from_form(me: Staff, cd: dict[str, Any], request: HttpRequest) -> Ticket:
+    site = Site.objects.filter(pk=cd["site"], id__in=site_ids_for(me)).first()
+    if site is None:
+        raise DomainError("请选择项目", field="site")
+    category = Category.objects.filter(pk=cd["category"]).first() if cd.get("category") else None
+    customer = customers_for(me).filter(pk=cd["customer"]).first() if cd.get("customer") else None
+    unit = Unit.objects.filter(pk=cd["unit"], site=site).first() if cd.get("unit") else None
+    if cd.get("category") and category is None:
+        raise DomainError("分类不存在", field="category")
+    if cd.get("customer") and customer is None:
+        raise DomainError("客户不存在", field="customer")
+    return services.ticket_create(
+        site=site,
+        kind=cd["kind"],
+        channel=cd["channel"],
+        urgency=cd["urgency"],
+        category=category,
+        customer=customer,
+        unit=unit,
+        contact_name=cd.get("contact_name") or "",
+        contact_phone=cd.get("contact_phone") or "",
+        content=cd["content"],
+        answer=cd.get("answer") or "",
+        auto_dispatch=bool(cd.get("auto_dispatch")),
+        photos=request.FILES.getlist("photos"),
+        actor=me,
+    )
+
+
+def _created_message(ticket: Ticket) -> str:
+    if ticket.status == Status.CLOSED:
+        return f"受理成功：{ticket.number} 已当场答复办结"
+    if ticket.status == Status.DISPATCHED:
+        who = ticket.assignee.name if ticket.assignee else (ticket.department.name if ticket.department else "")
+        return f"受理成功：{ticket.number} 已自动派单给 {who}"
+    return f"受理成功：{ticket.number}"
+
+
+@staff_view
+def intake_lookup(request: HttpRequest, me: Staff) -> HttpResponse:
+    """The intake search box: phone, last four digits, room (1-2-301), name or ticket number."""
+    q = (request.GET.get("q") or "").strip()
+    customers: list[Customer] = []
+    tickets: list[Ticket] = []
+    if len(q) >= 2:
+        base = customers_for(me).filter(site_id__in=current_site_ids(request, me))
+        customers = list(customer_columns(search_customers(base, {"q": q})).order_by("id")[:10])
+        tickets = list(with_list_columns(scoped(request, me).filter(number__iexact=q))[:5])
+        open_by_customer: dict[int, list[Ticket]] = {}
+        if customers:
+            for t in scoped(request, me).open().filter(customer__in=customers).order_by("-created_at")[:50]:
+                open_by_customer.setdefault(t.customer_id or 0, []).append(t)
+        for c in customers:
+            c.open_tickets = open_by_customer.get(c.id, [])  # type: ignore[attr-defined]
+    return render(request, "tickets/intake.html#lookup", {"customers": customers, "tickets": tickets, "q": q})
+
+
+# --- detail and actions -------------------------------------------------------------------
+
+
+def _detail_context(me: Staff, ticket: Ticket) -> dict[str, Any]:
+    actions = allowed_actions(me, ticket)
+    events = list(ticket.events.select_related("actor").prefetch_related("attachments"))
+    assignees = Staff.objects.filter(
+        is_active=True, sites=ticket.site_id, role__in=[Role.TECHNICIAN, Role.DEPT_STAFF, Role.AGENT, Role.SUPERVISOR]
+    ).select_related("department").order_by("department_id", "id")
+    return {
+        "page_title": f"工单详情 {ticket.number}",
+        "t": ticket,
+        "actions": actions,
+        "action_specs": {code: ACTIONS[code] for code in actions},
+        "events": events,
+        "assignments": list(ticket.assignments.select_related("from_department", "from_assignee", "to_department",
+                                                               "to_assignee", "by")),
+        "attachments": list(ticket.attachments.all()),
+        "departments": departments(),
+        "assignees": assignees,
+        "now": timezone.now(),
+        "can_note": me.role not in (Role.ADMIN,),
+        "confirm_methods": services.CONFIRM_METHODS,
+        "see_phone": can(me.role, "customers.see_phone"),
+    }
+
+
+@staff_view
+def ticket_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    ticket = ticket_get_for_user(staff=me, pk=pk)
+    return render(request, "tickets/detail.html", _detail_context(me, ticket))
+
+
+@staff_view
+def attachment(request: HttpRequest, me: Staff, pk: int, attachment_id: int) -> HttpResponse:
+    ticket = ticket_get_for_user(staff=me, pk=pk)
+    item = Attachment.objects.filter(pk=attachment_id, ticket=ticket).first()
+    if item is None:
+        raise Http404("附件不存在")
+    return FileResponse(item.file.open("rb"), filename=f"{ticket.number}-{item.id}.{item.extension}")
+
+
+def _version(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        raise Conflict(services.CONFLICT_MESSAGE) from None
+
+
+def _done(request: HttpRequest, ticket: Ticket, text: str, *, mobile: bool = False) -> HttpResponse:
+    messages.success(request, text)
+    if mobile or request.POST.get("from") == "mobile":
+        return redirect("tickets:mobile_detail", pk=ticket.pk)
+    return redirect("tickets:detail", pk=ticket.pk)
+
+
+def _failed(request: HttpRequest, me: Staff, ticket: Ticket, exc: DomainError) -> HttpResponse:
+    """Show the refusal on the page the user came from; nothing was changed."""
+    messages.error(request, f"操作失败：{exc.message}" if not exc.message.startswith("操作失败") else exc.message)
+    fresh = ticket_get_for_user(staff=me, pk=ticket.pk)
+    status = exc.status_code if exc.status_code in (409, 422, 403) else 400
+    if request.POST.get("from") == "mobile":
+        return render(request, "tickets/mobile_detail.html", _detail_context(me, fresh), status=status)
+    return render(request, "tickets/detail.html", _detail_context(me, fresh), status=status)
+
+
+@staff_view
+@require_POST
+def ticket_action(request: HttpRequest, me: Staff, pk: int, action: str) -> HttpResponse:
+    """One URL per action (tickets/<id>/<action>/), all through the same services."""
+    ticket = ticket_get_for_user(staff=me, pk=pk)
+    post = request.POST
+    try:
+        version = _version(request)
+        if action in ("dispatch", "transfer"):
+            department = Department.objects.filter(pk=_int(post.get("department"))).first()
+            assignee = Staff.objects.filter(pk=_int(post.get("assignee"))).first()
+            if action == "dispatch":
+                services.ticket_dispatch(ticket=ticket, actor=me, version=version, department=department,
+                                         assignee=assignee, reason=post.get("reason", ""))
+            else:
+                services.ticket_transfer(ticket=ticket, actor=me, version=version, department=department,
+                                         assignee=assignee, reason=post.get("reason", ""))
+            who = ticket.assignee.name if ticket.assignee else (ticket.department.name if ticket.department else "")
+            return _done(request, ticket, f"{ACTIONS[action].label}成功：已交给 {who}")
+        if action == "complete":
+            form = CompleteForm(post)
+            cd = form.cleaned_data if form.is_valid() else {}
+            if not form.is_valid():
+                raise DomainError("填写内容过长或格式不正确")
+            services.ticket_complete(
+                ticket=ticket, actor=me, version=version, note=cd.get("note", ""), work_notes=cd.get("work_notes", ""),
+                materials=cd.get("materials", ""), work_hours=cd.get("work_hours"), is_paid=cd.get("is_paid", False),
+                fee=cd.get("fee"), photos=request.FILES.getlist("photos"),
+            )
+        elif action == "confirm":
+            services.ticket_confirm(ticket=ticket, actor=me, version=version, confirmed_by=post.get("confirmed_by", ""),
+                                    method=post.get("method", ""), note=post.get("note", ""))
+        elif action in ACTIONS:
+            services.ticket_transition(ticket=ticket, action=action, actor=me, version=version,
+                                       note=post.get("note", ""))
+        else:
+            raise Http404("不支持的操作")
+    except DomainError as exc:
+        return _failed(request, me, ticket, exc)
+    return _done(request, ticket, f"{ACTIONS[action].label}成功")
+
+
+@staff_view
+@require_POST
+def ticket_note(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    ticket = ticket_get_for_user(staff=me, pk=pk)
+    public = request.POST.get("public") == "1"
+    try:
+        services.ticket_add_note(ticket=ticket, actor=me, text=request.POST.get("text", ""), public=public)
+    except DomainError as exc:
+        return _failed(request, me, ticket, exc)
+    return _done(request, ticket, "已答复客户" if public else "备注已保存")
+
+
+@staff_view
+def assignee_options(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    """The 处理人 choices of a department at the ticket's site, for the dispatch dialog."""
+    ticket = ticket_get_for_user(staff=me, pk=pk)
+    staff = Staff.objects.filter(is_active=True, sites=ticket.site_id, department_id=_int(request.GET.get("department")))
+    return render(request, "tickets/detail.html#assignee-options", {"assignees": staff.order_by("id")[:200]})
+
+
+# --- phone page for technicians and department staff --------------------------------------
+
+
+@staff_view
+def mobile(request: HttpRequest, me: Staff) -> HttpResponse:
+    tab = request.GET.get("tab", "todo")
+    qs = tickets_for(me)
+    if tab == "done":
+        qs = qs.filter(Q(assignee=me), status__in=[Status.PENDING_CONFIRM, Status.RESOLVED, Status.CLOSED])
+        qs = qs.order_by("-completed_at", "-id")
+    else:
+        qs = my_work(qs, me).exclude(status=Status.PENDING_CONFIRM).order_by("resolve_due", "id")
+    tickets = list(qs.select_related("site", "category", "unit", "customer")[:50])
+    return render(request, "tickets/mobile.html", {"tickets": tickets, "tab": tab, "now": timezone.now()})
+
+
+@staff_view
+def mobile_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    ticket = ticket_get_for_user(staff=me, pk=pk)
+    return render(request, "tickets/mobile_detail.html", _detail_context(me, ticket))
+
+
+# --- categories ---------------------------------------------------------------------------
+
+
+@staff_view
+def category_tree(request: HttpRequest, me: Staff) -> HttpResponse:
+    if not can(me.role, "settings.edit"):
+        raise PermissionDenied("您没有查看系统设置的权限")
+    nodes = list(Category.objects.select_related("department", "skill", "parent").order_by("sort", "id"))
+    children: dict[int | None, list[Category]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+    rows: list[tuple[int, Category]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for node in children.get(parent, []):
+            rows.append((depth, node))
+            walk(node.id, depth + 1)
+
+    walk(None, 0)
+    kinds = dict(Kind.choices)
+    return render(request, "tickets/categories.html", {"page_title": "报事分类", "rows": rows, "kinds": kinds})
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
