@@ -57,8 +57,15 @@ def make_staff(
     return staff
 
 
-def make_customer(site: Site, actor: Staff, *, name: str | None = None, phone: str | None = None,
-                  room: tuple[str, str, str] | None = None, tags: list[str] | None = None) -> Customer:
+def make_customer(
+    site: Site,
+    actor: Staff,
+    *,
+    name: str | None = None,
+    phone: str | None = None,
+    room: tuple[str, str, str] | None = None,
+    tags: list[str] | None = None,
+) -> Customer:
     n = next(_seq)
     data = CustomerData(
         name=name or f"客户{n}",
@@ -69,15 +76,28 @@ def make_customer(site: Site, actor: Staff, *, name: str | None = None, phone: s
     return customer_create(site=site, data=data, actor=actor)
 
 
-def make_category(name: str | None = None, *, parent: Category | None = None, department: Department | None = None,
-                  skill: Skill | None = None, kinds: list[str] | None = None) -> Category:
+def make_category(
+    name: str | None = None,
+    *,
+    parent: Category | None = None,
+    department: Department | None = None,
+    skill: Skill | None = None,
+    kinds: list[str] | None = None,
+) -> Category:
     return Category.objects.create(
         name=name or f"分类{next(_seq)}", parent=parent, department=department, skill=skill, kinds=kinds or []
     )
 
 
-def make_ticket(site: Site, actor: Staff, *, kind: str = "repair", customer: Customer | None = None,
-                category: Category | None = None, **kwargs: Any) -> Ticket:
+def make_ticket(
+    site: Site,
+    actor: Staff,
+    *,
+    kind: str = "repair",
+    customer: Customer | None = None,
+    category: Category | None = None,
+    **kwargs: Any,
+) -> Ticket:
     if customer is None and "contact_phone" not in kwargs:
         kwargs["contact_phone"] = "13800138000"
     return ticket_create(

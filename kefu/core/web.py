@@ -14,7 +14,7 @@ PAGE_SIZES = (10, 20, 50, 100)
 def is_partial(request: HttpRequest) -> bool:
     """True when htmx asks for a fragment rather than a whole page (not for boosted links)."""
     htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.boosted
+    return bool(htmx) and not getattr(htmx, "boosted", False)
 
 
 def int_param(request: HttpRequest, name: str, default: int, *, minimum: int = 1, maximum: int = 10**9) -> int:

@@ -7,7 +7,8 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from kefu.core.errors import NotFound, PermissionDenied
@@ -15,14 +16,14 @@ from kefu.core.errors import NotFound, PermissionDenied
 from .models import Staff
 from .queries import site_ids_for, staff_for_user
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def staff_view(view: View) -> View:
     """Require a signed-in staff member, pass them as ``me``; NotFound → 404, refusals → 403."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         me = staff_for_user(request.user)

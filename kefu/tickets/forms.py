@@ -18,7 +18,9 @@ class IntakeForm(forms.Form):
     unit = forms.IntegerField(required=False)
     contact_name = forms.CharField(required=False, max_length=50)
     contact_phone = forms.CharField(required=False, max_length=30)
-    content = forms.CharField(max_length=5000, error_messages={"required": "内容不能为空", "max_length": "内容不能超过 5000 字"})
+    content = forms.CharField(
+        max_length=5000, error_messages={"required": "内容不能为空", "max_length": "内容不能超过 5000 字"}
+    )
     answer = forms.CharField(required=False, max_length=5000)
     auto_dispatch = forms.BooleanField(required=False, initial=True)
 

@@ -64,7 +64,13 @@ STATUS_COLORS: dict[str, str] = {
 }
 ENDED: tuple[str, ...] = (Status.CLOSED, Status.CANCELLED)
 # Statuses in which the handler's part is done: the resolution clock no longer runs.
-DONE_FOR_SLA: tuple[str, ...] = (Status.PENDING_CONFIRM, Status.RESOLVED, Status.VISITED, Status.CLOSED, Status.CANCELLED)
+DONE_FOR_SLA: tuple[str, ...] = (
+    Status.PENDING_CONFIRM,
+    Status.RESOLVED,
+    Status.VISITED,
+    Status.CLOSED,
+    Status.CANCELLED,
+)
 
 
 @dataclass(frozen=True)
@@ -138,10 +144,10 @@ _COMMON: dict[tuple[str, str], str] = {
 }
 
 # Repairs: dispatch → accept → arrive → complete (work report) → customer confirms → close.
-_REPAIR = {**_COMMON, (_S.ACCEPTED, "arrive"): _S.IN_PROGRESS}
+_REPAIR: dict[tuple[str, str], str] = {**_COMMON, (_S.ACCEPTED, "arrive"): _S.IN_PROGRESS}
 
 # Desk kinds may also be answered by the agent who holds them, without dispatch.
-_DESK_KINDS = {
+_DESK_KINDS: dict[tuple[str, str], str] = {
     **_COMMON,
     (_S.ACCEPTED, "start"): _S.IN_PROGRESS,
     (_S.RECEIVED, "complete"): _S.PENDING_CONFIRM,
@@ -149,7 +155,7 @@ _DESK_KINDS = {
 }
 
 # Praise is registered, passed on and closed; nothing to confirm.
-_PRAISE = {
+_PRAISE: dict[tuple[str, str], str] = {
     (_S.NEW, "receive"): _S.RECEIVED,
     (_S.RECEIVED, "dispatch"): _S.DISPATCHED,
     (_S.RECEIVED, "close"): _S.CLOSED,
@@ -158,12 +164,12 @@ _PRAISE = {
 }
 
 TRANSITIONS: dict[str, dict[tuple[str, str], str]] = {
-    Kind.INQUIRY: _DESK_KINDS,
-    Kind.COMPLAINT: {**_COMMON, (_S.ACCEPTED, "start"): _S.IN_PROGRESS},
-    Kind.REPAIR: _REPAIR,
-    Kind.SUGGESTION: _DESK_KINDS,
-    Kind.HELP: {**_DESK_KINDS},
-    Kind.PRAISE: _PRAISE,
+    Kind.INQUIRY.value: _DESK_KINDS,
+    Kind.COMPLAINT.value: {**_COMMON, (_S.ACCEPTED, "start"): _S.IN_PROGRESS},
+    Kind.REPAIR.value: _REPAIR,
+    Kind.SUGGESTION.value: _DESK_KINDS,
+    Kind.HELP.value: {**_DESK_KINDS},
+    Kind.PRAISE.value: _PRAISE,
 }
 
 

@@ -97,7 +97,8 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
     def due_soon(self, now: object = None, hours: int = 4) -> TicketQuerySet:
         now = now or timezone.now()
         return self.exclude(status__in=DONE_FOR_SLA).filter(
-            resolve_due__gte=now, resolve_due__lt=now + timedelta(hours=hours)  # type: ignore[operator]
+            resolve_due__gte=now,
+            resolve_due__lt=now + timedelta(hours=hours),  # type: ignore[operator]
         )
 
 

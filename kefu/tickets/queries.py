@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 
 from kefu.core.errors import NotFound
 from kefu.core.phones import last4, normalize
@@ -15,10 +15,10 @@ from kefu.org.permissions import FIELD_ROLES
 from kefu.org.queries import site_ids_for
 
 from .lifecycle import ACTIONS, actions_from
-from .models import Category, Ticket
+from .models import Category, Ticket, TicketQuerySet
 
 
-def tickets_for(staff: Staff) -> QuerySet[Ticket]:
+def tickets_for(staff: Staff) -> TicketQuerySet:
     """Every ticket ``staff`` may see: their sites; field roles only what is dispatched to
     them or to their department."""
     qs = Ticket.objects.filter(site_id__in=site_ids_for(staff))
@@ -68,7 +68,7 @@ def allowed_actions(staff: Staff, ticket: Ticket) -> list[str]:
     return result
 
 
-def search_tickets(qs: QuerySet[Ticket], params: dict[str, Any]) -> QuerySet[Ticket]:
+def search_tickets(qs: TicketQuerySet, params: dict[str, Any]) -> TicketQuerySet:
     """Apply the list filters shared by the UI and the API to ``qs``."""
     q = (params.get("q") or "").strip()
     if q:
@@ -109,7 +109,7 @@ def _date(value: Any) -> date | None:
         return None
 
 
-def with_list_columns(qs: QuerySet[Ticket]) -> QuerySet[Ticket]:
+def with_list_columns(qs: TicketQuerySet) -> TicketQuerySet:
     return qs.select_related("site", "category", "customer", "department", "assignee", "first_responder")
 
 

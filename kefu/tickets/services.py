@@ -556,9 +556,7 @@ def _attach(
         attachment.save()
 
 
-def _decimal(
-    value: Any, field: str, label: str, errors: dict[str, list[str]], *, maximum: Decimal
-) -> Decimal | None:
+def _decimal(value: Any, field: str, label: str, errors: dict[str, list[str]], *, maximum: Decimal) -> Decimal | None:
     if value is None or value == "":
         return None
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,7 +26,7 @@ from kefu.org.web import current_site_ids, staff_view
 from . import services
 from .forms import CompleteForm, IntakeForm
 from .lifecycle import ACTIONS, Kind, Status
-from .models import Attachment, Category, Channel, Ticket, Urgency
+from .models import Attachment, Category, Channel, Ticket, TicketQuerySet, Urgency
 from .queries import (
     allowed_actions,
     categories_for,
@@ -39,12 +39,12 @@ from .queries import (
 EXPORT_LIMIT = 50_000
 
 
-def scoped(request: HttpRequest, me: Staff) -> QuerySet[Ticket]:
+def scoped(request: HttpRequest, me: Staff) -> TicketQuerySet:
     """Tickets in the user's data scope, narrowed to the site switched to."""
     return tickets_for(me).filter(site_id__in=current_site_ids(request, me))
 
 
-def my_work(qs: QuerySet[Ticket], me: Staff) -> QuerySet[Ticket]:
+def my_work(qs: TicketQuerySet, me: Staff) -> TicketQuerySet:
     """Open tickets the user must act on: assigned to them, taken by them at intake, or
     waiting in their department without an assignee."""
     cond = Q(assignee=me) | Q(first_responder=me)
@@ -83,7 +83,7 @@ def home(request: HttpRequest, me: Staff) -> HttpResponse:
 SORTS = {"due": ("resolve_due", "id"), "-created": ("-created_at", "-id"), "created": ("created_at", "id")}
 
 
-def _filtered(request: HttpRequest, me: Staff) -> QuerySet[Ticket]:
+def _filtered(request: HttpRequest, me: Staff) -> TicketQuerySet:
     qs = search_tickets(scoped(request, me), request.GET.dict())
     if request.GET.get("mine") == "1":
         qs = my_work(qs, me)
@@ -118,18 +118,44 @@ def ticket_export(request: HttpRequest, me: Staff) -> HttpResponse:
         raise PermissionDenied("您没有导出工单的权限")
     qs = with_list_columns(_filtered(request, me))[:EXPORT_LIMIT]
     see_phone = can(me.role, "customers.see_phone")
-    headers = ["工单号", "项目", "类型", "渠道", "分类", "紧急程度", "状态", "客户/联系人", "联系电话", "内容",
-               "首问责任人", "处理部门", "处理人", "受理时间", "办结期限", "是否超时"]
+    headers = [
+        "工单号",
+        "项目",
+        "类型",
+        "渠道",
+        "分类",
+        "紧急程度",
+        "状态",
+        "客户/联系人",
+        "联系电话",
+        "内容",
+        "首问责任人",
+        "处理部门",
+        "处理人",
+        "受理时间",
+        "办结期限",
+        "是否超时",
+    ]
     now = timezone.now()
 
     def rows() -> Any:
         for t in qs.iterator(chunk_size=2000):
             yield [
-                t.number, t.site.name, t.get_kind_display(), t.get_channel_display(),
-                t.category.name if t.category else "", t.get_urgency_display(), t.get_status_display(),
-                t.contact_name, t.contact_phone if see_phone else mask(t.contact_phone), t.content[:500],
-                t.first_responder.name, t.department.name if t.department else "",
-                t.assignee.name if t.assignee else "", _fmt(t.created_at), _fmt(t.resolve_due),
+                t.number,
+                t.site.name,
+                t.get_kind_display(),
+                t.get_channel_display(),
+                t.category.name if t.category else "",
+                t.get_urgency_display(),
+                t.get_status_display(),
+                t.contact_name,
+                t.contact_phone if see_phone else mask(t.contact_phone),
+                t.content[:500],
+                t.first_responder.name,
+                t.department.name if t.department else "",
+                t.assignee.name if t.assignee else "",
+                _fmt(t.created_at),
+                _fmt(t.resolve_due),
                 "是" if t.is_overdue(now) else "否",
             ]
 
@@ -151,14 +177,18 @@ def intake(request: HttpRequest, me: Staff) -> HttpResponse:
         raise PermissionDenied("您没有受理工单的权限")
     sites = list(Site.objects.filter(id__in=site_ids_for(me)).order_by("id"))
     errors: dict[str, list[str]] = {}
-    data: dict[str, Any] = {"kind": request.GET.get("kind", Kind.REPAIR), "channel": Channel.PHONE,
-                            "urgency": Urgency.LOW, "auto_dispatch": True}
+    data: dict[str, Any] = {
+        "kind": request.GET.get("kind", Kind.REPAIR),
+        "channel": Channel.PHONE,
+        "urgency": Urgency.LOW,
+        "auto_dispatch": True,
+    }
     customer = None
     if request.GET.get("customer"):
-        customer = customers_for(me).filter(pk=_int(request.GET["customer"])).first()
+        customer = customers_for(me).filter(pk=_int0(request.GET["customer"])).first()
     if request.method == "POST":
         form = IntakeForm(request.POST)
-        data = request.POST.dict()
+        data = dict(request.POST.dict())
         data["auto_dispatch"] = "auto_dispatch" in request.POST
         if form.is_valid():
             try:
@@ -171,9 +201,10 @@ def intake(request: HttpRequest, me: Staff) -> HttpResponse:
         else:
             errors = {k: [str(e) for e in v] for k, v in form.errors.items()}
         if data.get("customer"):
-            customer = customers_for(me).filter(pk=_int(data["customer"])).first()
-    default_site = (customer.site_id if customer else None) or request.session.get("site_id") or (
-        sites[0].id if sites else None)
+            customer = customers_for(me).filter(pk=_int0(data["customer"])).first()
+    default_site = (
+        (customer.site_id if customer else None) or request.session.get("site_id") or (sites[0].id if sites else None)
+    )
     data.setdefault("site", default_site)
     context = {
         "page_title": "业务受理",
@@ -254,17 +285,24 @@ def intake_lookup(request: HttpRequest, me: Staff) -> HttpResponse:
 def _detail_context(me: Staff, ticket: Ticket) -> dict[str, Any]:
     actions = allowed_actions(me, ticket)
     events = list(ticket.events.select_related("actor").prefetch_related("attachments"))
-    assignees = Staff.objects.filter(
-        is_active=True, sites=ticket.site_id, role__in=[Role.TECHNICIAN, Role.DEPT_STAFF, Role.AGENT, Role.SUPERVISOR]
-    ).select_related("department").order_by("department_id", "id")
+    assignees = (
+        Staff.objects.filter(
+            is_active=True,
+            sites=ticket.site_id,
+            role__in=[Role.TECHNICIAN, Role.DEPT_STAFF, Role.AGENT, Role.SUPERVISOR],
+        )
+        .select_related("department")
+        .order_by("department_id", "id")
+    )
     return {
         "page_title": f"工单详情 {ticket.number}",
         "t": ticket,
         "actions": actions,
         "action_specs": {code: ACTIONS[code] for code in actions},
         "events": events,
-        "assignments": list(ticket.assignments.select_related("from_department", "from_assignee", "to_department",
-                                                               "to_assignee", "by")),
+        "assignments": list(
+            ticket.assignments.select_related("from_department", "from_assignee", "to_department", "to_assignee", "by")
+        ),
         "attachments": list(ticket.attachments.all()),
         "departments": departments(),
         "assignees": assignees,
@@ -282,7 +320,7 @@ def ticket_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
 
 
 @staff_view
-def attachment(request: HttpRequest, me: Staff, pk: int, attachment_id: int) -> HttpResponse:
+def attachment(request: HttpRequest, me: Staff, pk: int, attachment_id: int) -> FileResponse:
     ticket = ticket_get_for_user(staff=me, pk=pk)
     item = Attachment.objects.filter(pk=attachment_id, ticket=ticket).first()
     if item is None:
@@ -323,14 +361,26 @@ def ticket_action(request: HttpRequest, me: Staff, pk: int, action: str) -> Http
     try:
         version = _version(request)
         if action in ("dispatch", "transfer"):
-            department = Department.objects.filter(pk=_int(post.get("department"))).first()
-            assignee = Staff.objects.filter(pk=_int(post.get("assignee"))).first()
+            department = Department.objects.filter(pk=_int0(post.get("department"))).first()
+            assignee = Staff.objects.filter(pk=_int0(post.get("assignee"))).first()
             if action == "dispatch":
-                services.ticket_dispatch(ticket=ticket, actor=me, version=version, department=department,
-                                         assignee=assignee, reason=post.get("reason", ""))
+                services.ticket_dispatch(
+                    ticket=ticket,
+                    actor=me,
+                    version=version,
+                    department=department,
+                    assignee=assignee,
+                    reason=post.get("reason", ""),
+                )
             else:
-                services.ticket_transfer(ticket=ticket, actor=me, version=version, department=department,
-                                         assignee=assignee, reason=post.get("reason", ""))
+                services.ticket_transfer(
+                    ticket=ticket,
+                    actor=me,
+                    version=version,
+                    department=department,
+                    assignee=assignee,
+                    reason=post.get("reason", ""),
+                )
             who = ticket.assignee.name if ticket.assignee else (ticket.department.name if ticket.department else "")
             return _done(request, ticket, f"{ACTIONS[action].label}成功：已交给 {who}")
         if action == "complete":
@@ -339,16 +389,30 @@ def ticket_action(request: HttpRequest, me: Staff, pk: int, action: str) -> Http
             if not form.is_valid():
                 raise DomainError("填写内容过长或格式不正确")
             services.ticket_complete(
-                ticket=ticket, actor=me, version=version, note=cd.get("note", ""), work_notes=cd.get("work_notes", ""),
-                materials=cd.get("materials", ""), work_hours=cd.get("work_hours"), is_paid=cd.get("is_paid", False),
-                fee=cd.get("fee"), photos=request.FILES.getlist("photos"),
+                ticket=ticket,
+                actor=me,
+                version=version,
+                note=cd.get("note", ""),
+                work_notes=cd.get("work_notes", ""),
+                materials=cd.get("materials", ""),
+                work_hours=cd.get("work_hours"),
+                is_paid=cd.get("is_paid", False),
+                fee=cd.get("fee"),
+                photos=request.FILES.getlist("photos"),
             )
         elif action == "confirm":
-            services.ticket_confirm(ticket=ticket, actor=me, version=version, confirmed_by=post.get("confirmed_by", ""),
-                                    method=post.get("method", ""), note=post.get("note", ""))
+            services.ticket_confirm(
+                ticket=ticket,
+                actor=me,
+                version=version,
+                confirmed_by=post.get("confirmed_by", ""),
+                method=post.get("method", ""),
+                note=post.get("note", ""),
+            )
         elif action in ACTIONS:
-            services.ticket_transition(ticket=ticket, action=action, actor=me, version=version,
-                                       note=post.get("note", ""))
+            services.ticket_transition(
+                ticket=ticket, action=action, actor=me, version=version, note=post.get("note", "")
+            )
         else:
             raise Http404("不支持的操作")
     except DomainError as exc:
@@ -372,7 +436,9 @@ def ticket_note(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
 def assignee_options(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
     """The 处理人 choices of a department at the ticket's site, for the dispatch dialog."""
     ticket = ticket_get_for_user(staff=me, pk=pk)
-    staff = Staff.objects.filter(is_active=True, sites=ticket.site_id, department_id=_int(request.GET.get("department")))
+    staff = Staff.objects.filter(
+        is_active=True, sites=ticket.site_id, department_id=_int0(request.GET.get("department"))
+    )
     return render(request, "tickets/detail.html#assignee-options", {"assignees": staff.order_by("id")[:200]})
 
 
@@ -419,6 +485,11 @@ def category_tree(request: HttpRequest, me: Staff) -> HttpResponse:
     walk(None, 0)
     kinds = dict(Kind.choices)
     return render(request, "tickets/categories.html", {"page_title": "报事分类", "rows": rows, "kinds": kinds})
+
+
+def _int0(value: Any) -> int:
+    """An id from user input; 0 (which matches nothing) when it is not a number."""
+    return _int(value) or 0
 
 
 def _int(value: Any) -> int | None:

@@ -57,8 +57,7 @@ def test_repair_call_to_closed(browser, live_server, shot):
     assert ticket.first_responder == clerk and ticket.assignee == tech
 
     # 2. Technician on a phone: accept, arrive, complete with a work report.
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                locale="zh-CN")
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, locale="zh-CN")
     page = login(phone, base, tech.user.username)
     page.goto(f"{base}/tickets/m/")
     page.click(f"[data-ticket='{ticket.number}']")
@@ -93,5 +92,12 @@ def test_repair_call_to_closed(browser, live_server, shot):
 
     ticket.refresh_from_db()
     assert ticket.status == "closed"
-    assert [e.type for e in ticket.events.all()] == ["created", "dispatch", "accept", "arrive", "complete",
-                                                     "confirm", "close"]
+    assert [e.type for e in ticket.events.all()] == [
+        "created",
+        "dispatch",
+        "accept",
+        "arrive",
+        "complete",
+        "confirm",
+        "close",
+    ]

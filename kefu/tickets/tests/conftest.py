@@ -54,5 +54,23 @@ def world(db) -> World:
     root = make_category("报修", department=eng, kinds=["repair"])
     repair_cat = make_category("给排水", parent=root, skill=plumbing, kinds=["repair"])
     customer = make_customer(site, agent, name="张业主", phone="13912345678", room=("1", "2", "301"))
-    return World(site, other, eng, security, plumbing, director, manager, supervisor, agent, frontdesk, tech, tech2,
-                 guard, admin, outsider_agent, outsider_tech, repair_cat, customer)
+    return World(
+        site,
+        other,
+        eng,
+        security,
+        plumbing,
+        director,
+        manager,
+        supervisor,
+        agent,
+        frontdesk,
+        tech,
+        tech2,
+        guard,
+        admin,
+        outsider_agent,
+        outsider_tech,
+        repair_cat,
+        customer,
+    )

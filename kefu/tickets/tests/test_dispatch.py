@@ -56,16 +56,16 @@ def test_category_without_rule_inherits_or_stays_with_desk(world):
 
 def test_manual_dispatch_to_a_department_member(world):
     ticket = make_ticket(world.site, world.agent, auto_dispatch=False)
-    services.ticket_dispatch(ticket=ticket, actor=world.agent, version=ticket.version, assignee=world.guard,
-                             reason="请巡查")
+    services.ticket_dispatch(
+        ticket=ticket, actor=world.agent, version=ticket.version, assignee=world.guard, reason="请巡查"
+    )
     assert (ticket.status, ticket.department, ticket.assignee) == (Status.DISPATCHED, world.security, world.guard)
 
 
 def test_dispatch_refuses_staff_of_another_site(world):
     ticket = make_ticket(world.site, world.agent, auto_dispatch=False)
     with pytest.raises(ValidationFailed, match="不在该项目"):
-        services.ticket_dispatch(ticket=ticket, actor=world.agent, version=ticket.version,
-                                 assignee=world.outsider_tech)
+        services.ticket_dispatch(ticket=ticket, actor=world.agent, version=ticket.version, assignee=world.outsider_tech)
     ticket.refresh_from_db()
     assert ticket.status == Status.RECEIVED and not ticket.assignments.exists()
 
@@ -73,8 +73,9 @@ def test_dispatch_refuses_staff_of_another_site(world):
 def test_transfer_keeps_every_hand_over(world):
     ticket = make_ticket(world.site, world.agent, category=world.repair_cat)
     services.ticket_accept(ticket=ticket, actor=world.tech, version=ticket.version)
-    services.ticket_transfer(ticket=ticket, actor=world.supervisor, version=ticket.version, assignee=world.tech2,
-                             reason="王师傅休假")
+    services.ticket_transfer(
+        ticket=ticket, actor=world.supervisor, version=ticket.version, assignee=world.tech2, reason="王师傅休假"
+    )
     assert (ticket.status, ticket.assignee, ticket.accepted_at) == (Status.DISPATCHED, world.tech2, None)
     hand_overs = [(a.mode, a.from_assignee, a.to_assignee, a.by, a.reason) for a in ticket.assignments.all()]
     assert hand_overs == [
@@ -82,5 +83,6 @@ def test_transfer_keeps_every_hand_over(world):
         (Assignment.Mode.TRANSFER, world.tech, world.tech2, world.supervisor, "王师傅休假"),
     ]
     with pytest.raises(ValidationFailed, match="转派原因"):
-        services.ticket_transfer(ticket=ticket, actor=world.supervisor, version=ticket.version, assignee=world.tech,
-                                 reason=" ")
+        services.ticket_transfer(
+            ticket=ticket, actor=world.supervisor, version=ticket.version, assignee=world.tech, reason=" "
+        )

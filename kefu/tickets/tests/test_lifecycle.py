@@ -33,12 +33,14 @@ def _run(ticket: Ticket, action: str, world) -> Ticket:
     return services.ticket_transition(ticket=ticket, action=action, actor=actor, version=v, note="原因说明")
 
 
-ALLOWED = [(kind, status, action, target) for kind, table in TRANSITIONS.items()
-           for (status, action), target in table.items()]
+ALLOWED = [
+    (kind, status, action, target) for kind, table in TRANSITIONS.items() for (status, action), target in table.items()
+]
 
 
-@pytest.mark.parametrize(("kind", "status", "action", "target"), ALLOWED,
-                         ids=[f"{k}-{s}-{a}" for k, s, a, _ in ALLOWED])
+@pytest.mark.parametrize(
+    ("kind", "status", "action", "target"), ALLOWED, ids=[f"{k}-{s}-{a}" for k, s, a, _ in ALLOWED]
+)
 def test_allowed_transition(world, kind, status, action, target):
     ticket = make_ticket(world.site, world.agent, kind=kind, auto_dispatch=False)
     assignee = world.tech if status not in (Status.NEW, Status.RECEIVED) else None
@@ -88,8 +90,9 @@ def test_refusal_message_names_state_and_action(world):
 def test_agent_cannot_transfer(world):
     ticket = make_ticket(world.site, world.agent, category=world.repair_cat)
     with pytest.raises(PermissionDenied, match="转派"):
-        services.ticket_transfer(ticket=ticket, actor=world.agent, version=ticket.version, assignee=world.tech2,
-                                 reason="换人")
+        services.ticket_transfer(
+            ticket=ticket, actor=world.agent, version=ticket.version, assignee=world.tech2, reason="换人"
+        )
 
 
 def test_only_the_assigned_technician_accepts(world):
@@ -118,15 +121,30 @@ def test_repair_field_flow_end_to_end(world):
         services.ticket_complete(ticket=t, actor=world.tech, version=t.version)
     with pytest.raises(ValidationFailed, match="费用"):
         services.ticket_complete(ticket=t, actor=world.tech, version=t.version, work_notes="换阀芯", is_paid=True)
-    services.ticket_complete(ticket=t, actor=world.tech, version=t.version, work_notes="更换阀芯", materials="阀芯 1 个",
-                             work_hours="1.5", is_paid=True, fee="30")
+    services.ticket_complete(
+        ticket=t,
+        actor=world.tech,
+        version=t.version,
+        work_notes="更换阀芯",
+        materials="阀芯 1 个",
+        work_hours="1.5",
+        is_paid=True,
+        fee="30",
+    )
     services.ticket_confirm(ticket=t, actor=world.agent, version=t.version, confirmed_by="张业主", method="onsite")
     services.ticket_transition(ticket=t, action="close", actor=world.agent, version=t.version)
     t.refresh_from_db()
     assert t.status == Status.CLOSED
     assert (str(t.work_hours), str(t.fee), t.is_paid, t.confirm_method) == ("1.50", "30.00", True, "onsite")
-    assert [e.type for e in t.events.all()] == ["created", "dispatch", "accept", "arrive", "complete", "confirm",
-                                                "close"]
+    assert [e.type for e in t.events.all()] == [
+        "created",
+        "dispatch",
+        "accept",
+        "arrive",
+        "complete",
+        "confirm",
+        "close",
+    ]
     assert all(e.at is not None and e.actor is not None for e in t.events.all())
 
 

@@ -14,8 +14,9 @@ def test_stale_version_is_refused_and_nothing_is_overwritten(world):
     ticket = make_ticket(world.site, world.agent, category=world.repair_cat)
     mine = Ticket.objects.get(pk=ticket.pk)
     theirs = Ticket.objects.get(pk=ticket.pk)
-    services.ticket_transfer(ticket=theirs, actor=world.supervisor, version=theirs.version, assignee=world.tech2,
-                             reason="调整")
+    services.ticket_transfer(
+        ticket=theirs, actor=world.supervisor, version=theirs.version, assignee=world.tech2, reason="调整"
+    )
     with pytest.raises(Conflict, match="已被他人处理"):
         services.ticket_accept(ticket=mine, actor=world.tech, version=mine.version)
     fresh = Ticket.objects.get(pk=ticket.pk)

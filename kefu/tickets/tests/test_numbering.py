@@ -19,8 +19,11 @@ def test_number_format_and_sequences(world):
     second = make_ticket(world.site, world.agent, kind="repair", auto_dispatch=False)
     complaint = make_ticket(world.site, world.agent, kind="complaint", auto_dispatch=False)
     other_site = make_ticket(world.other_site, world.director, kind="repair", auto_dispatch=False)
-    assert [first.number, second.number, complaint.number] == ["BX-20261122-0001", "BX-20261122-0002",
-                                                               "TS-20261122-0001"]
+    assert [first.number, second.number, complaint.number] == [
+        "BX-20261122-0001",
+        "BX-20261122-0002",
+        "TS-20261122-0001",
+    ]
     assert other_site.number == "BX-20261122-0001"  # unique per site
 
 

@@ -37,8 +37,13 @@ def test_list_filters_and_search(world, client):
     body = client.get("/tickets/", {"q": a.number}).content.decode()
     assert a.number in body and b.number not in body
     # Garbage filters never break the page.
-    for params in ({"date_from": "2026-13-45"}, {"page": "abc"}, {"size": "-5"}, {"department": "x"},
-                   {"status": "'; drop table"}):
+    for params in (
+        {"date_from": "2026-13-45"},
+        {"page": "abc"},
+        {"size": "-5"},
+        {"department": "x"},
+        {"status": "'; drop table"},
+    ):
         assert client.get("/tickets/", params).status_code == 200
 
 
@@ -53,11 +58,19 @@ def test_htmx_request_gets_the_results_fragment(world, client):
 def test_intake_page_creates_and_redirects(world, client):
     client.force_login(world.frontdesk.user)
     assert client.get("/tickets/intake/").status_code == 200
-    response = client.post("/tickets/intake/", {
-        "site": world.site.pk, "kind": "repair", "channel": "phone", "urgency": "high",
-        "category": world.repair_cat.pk, "customer": world.customer.pk, "content": "客厅插座没电",
-        "auto_dispatch": "1",
-    })
+    response = client.post(
+        "/tickets/intake/",
+        {
+            "site": world.site.pk,
+            "kind": "repair",
+            "channel": "phone",
+            "urgency": "high",
+            "category": world.repair_cat.pk,
+            "customer": world.customer.pk,
+            "content": "客厅插座没电",
+            "auto_dispatch": "1",
+        },
+    )
     ticket = Ticket.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/tickets/{ticket.pk}/"
     assert ticket.assignee == world.tech and ticket.first_responder == world.frontdesk
@@ -65,8 +78,17 @@ def test_intake_page_creates_and_redirects(world, client):
 
 def test_intake_errors_are_shown_next_to_fields_and_nothing_saved(world, client):
     client.force_login(world.frontdesk.user)
-    response = client.post("/tickets/intake/", {"site": world.site.pk, "kind": "repair", "channel": "phone",
-                                                  "urgency": "low", "content": "", "contact_phone": "abc"})
+    response = client.post(
+        "/tickets/intake/",
+        {
+            "site": world.site.pk,
+            "kind": "repair",
+            "channel": "phone",
+            "urgency": "low",
+            "content": "",
+            "contact_phone": "abc",
+        },
+    )
     assert response.status_code == 422
     assert "内容不能为空" in response.content.decode()
     assert Ticket.objects.count() == 0
