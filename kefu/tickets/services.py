@@ -18,6 +18,8 @@ from kefu.core.numbering import next_value
 from kefu.core.phones import is_valid, normalize
 from kefu.core.uploads import check_photos
 from kefu.customers.models import Customer, Unit
+from kefu.customers.queries import parse_room
+from kefu.customers.services import CustomerData, UnitLink, customer_create
 from kefu.org.models import Department, Site, Staff
 from kefu.org.permissions import FIELD_ROLES, can
 from kefu.org.queries import site_ids_for
@@ -134,6 +136,49 @@ def ticket_create(
             if department is not None:
                 _dispatch(ticket, actor, department, assignee, mode=Assignment.Mode.AUTO, reason="按分类规则自动派单")
     return ticket
+
+
+_CUSTOMER_TO_INTAKE_FIELD = {"name": "contact_name", "phones": "contact_phone", "units": "room"}
+
+
+def ticket_create_with_new_customer(
+    *, site: Site, actor: Staff, contact_name: str, contact_phone: str, room: str = "", **ticket: Any
+) -> Ticket:
+    """Intake for a caller with no record yet: create the customer record on the spot from
+    the contact details (and room, e.g. 1-2-301), then take the ticket for them. One
+    transaction: either both exist afterwards or neither does."""
+    errors: dict[str, list[str]] = {}
+    links: list[UnitLink] = []
+    if room.strip():
+        parts = parse_room(room)
+        if parts is None:
+            errors["room"] = ["房号格式不正确，请按 楼栋-单元-房号 填写，如 1-2-301"]
+        else:
+            links.append(UnitLink(*parts))
+    if not (contact_name or "").strip():
+        errors["contact_name"] = ["新建客户档案请填写联系人姓名"]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
+    with transaction.atomic():
+        try:
+            customer = customer_create(
+                site=site,
+                data=CustomerData(name=contact_name, phones=[contact_phone], units=links, source="phone"),
+                actor=actor,
+            )
+        except ValidationFailed as exc:
+            fields = {_CUSTOMER_TO_INTAKE_FIELD.get(k, k): v for k, v in exc.fields.items()}
+            raise ValidationFailed(exc.message, fields=fields) from None
+        unit = customer.unit_links.select_related("unit").first()
+        return ticket_create(
+            site=site,
+            actor=actor,
+            customer=customer,
+            unit=unit.unit if unit else None,
+            contact_name=contact_name,
+            contact_phone=contact_phone,
+            **ticket,
+        )
 
 
 def _next_number(site: Site, kind: str, now: datetime) -> str:

@@ -233,6 +233,21 @@ def _create_from_form(me: Staff, cd: dict[str, Any], request: HttpRequest) -> Ti
         raise DomainError("分类不存在", field="category")
     if cd.get("customer") and customer is None:
         raise DomainError("客户不存在", field="customer")
+    if customer is None and cd.get("new_customer"):
+        return services.ticket_create_with_new_customer(
+            site=site,
+            actor=me,
+            contact_name=cd.get("contact_name") or "",
+            contact_phone=cd.get("contact_phone") or "",
+            room=cd.get("room") or "",
+            kind=cd["kind"],
+            channel=cd["channel"],
+            urgency=cd["urgency"],
+            category=category,
+            content=cd["content"],
+            auto_dispatch=bool(cd.get("auto_dispatch")),
+            photos=request.FILES.getlist("photos"),
+        )
     return services.ticket_create(
         site=site,
         kind=cd["kind"],
