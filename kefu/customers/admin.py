@@ -1,1 +1,8 @@
-from django.contrib import admin  # noqa: F401
+from django.contrib import admin
+
+from .models import Tag
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "color")

@@ -23,6 +23,9 @@ class Unit(models.Model):
             models.UniqueConstraint(fields=["site", "building", "entrance", "room"], name="unit_unique_per_site"),
         ]
 
+    def __str__(self) -> str:
+        return self.label
+
     @property
     def label(self) -> str:
         parts = [self.building, self.entrance, self.room] if self.entrance else [self.building, self.room]
@@ -32,9 +35,6 @@ class Unit(models.Model):
     def long_label(self) -> str:
         entrance = f"{self.entrance}单元" if self.entrance else ""
         return f"{self.building}栋{entrance}{self.room}室"
-
-    def __str__(self) -> str:
-        return self.label
 
 
 class Tag(models.Model):

@@ -1,3 +1,5 @@
+"""Template helpers shared by every app: times, masked phones, deadlines, query strings."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,9 +19,13 @@ def dt(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
-@register.filter
-def phone(value: str, see: bool) -> str:
-    return value if see else mask(value)
+@register.simple_tag(takes_context=True)
+def phone(context: Any, number: str) -> str:
+    """The number, or 138****1234 unless the page says the user may see phone numbers.
+
+    Masked by default: a page that forgets to pass ``see_phone`` must not leak numbers.
+    """
+    return number if context.get("see_phone") is True else mask(number)
 
 
 @register.simple_tag
@@ -52,20 +58,3 @@ def query(context: Any, **changes: Any) -> str:
         else:
             params[key] = value
     return params.urlencode()
-
-
-_EVENT_EXTRA = {"created": "受理登记", "closed": "关闭", "note": "内部备注", "reply": "答复客户"}
-
-
-@register.filter
-def event_label(code: str) -> str:
-    from kefu.tickets.lifecycle import ACTIONS
-
-    return _EVENT_EXTRA.get(code) or (ACTIONS[code].label if code in ACTIONS else code)
-
-
-@register.filter
-def status_label(code: str) -> str:
-    from kefu.tickets.lifecycle import Status
-
-    return str(Status(code).label) if code in Status.values else code
