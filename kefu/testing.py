@@ -114,7 +114,7 @@ def make_ticket(
 
 def api_auth(staff: Staff) -> dict[str, str]:
     """Headers for ``django.test.Client`` calls to /api/v1 as ``staff`` (a fresh bearer token)."""
-    from kefu.org.api import _issue_token
+    from kefu.org.services import api_token_issue
 
-    token, _ = _issue_token(staff)
+    token, _ = api_token_issue(staff=staff)
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}

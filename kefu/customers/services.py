@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
+from django.utils import timezone
 
 from kefu.core.errors import Conflict, PermissionDenied, ValidationFailed
 from kefu.core.phones import is_valid, last4, normalize
@@ -156,7 +157,8 @@ def customer_update(*, customer: Customer, data: CustomerData, actor: Staff, ver
     _check_phone_owners(customer.site, data.phones, exclude=customer.pk)
     before = _snapshot(customer)
     with transaction.atomic():
-        values = {name: getattr(data, name) for name in _TRACKED}
+        values: dict[str, Any] = {name: getattr(data, name) for name in _TRACKED}
+        values["updated_at"] = timezone.now()
         updated = Customer.objects.filter(pk=customer.pk, version=version).update(**values, version=F("version") + 1)
         if updated != 1:
             raise Conflict(CONFLICT_MESSAGE)

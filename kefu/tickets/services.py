@@ -130,7 +130,15 @@ def ticket_create(
                 closed_at=now,
                 first_contact_resolved=True,
             )
-            _event(ticket, actor, "closed", from_status=Status.RECEIVED, to_status=Status.CLOSED, data={"fcr": True})
+            _event(
+                ticket,
+                actor,
+                "closed",
+                from_status=Status.RECEIVED,
+                to_status=Status.CLOSED,
+                data={"fcr": True},
+                at=now,
+            )
         elif auto_dispatch and kind != Kind.PRAISE and category is not None:
             department, assignee = pick_handler(site=site, category=category)
             if department is not None:
@@ -207,8 +215,11 @@ def pick_handler(*, site: Site, category: Category) -> tuple[Department | None, 
     )
     if skill is not None:
         candidates = candidates.filter(skills=skill)
+    # Load counts only work in hand, named positively so the (assignee, status) index
+    # serves it however long each person's history grows.
+    in_hand = [s for s in Status.values if s not in DONE_FOR_SLA]
     assignee = (
-        candidates.annotate(load=Count("assigned_tickets", filter=~Q(assigned_tickets__status__in=DONE_FOR_SLA)))
+        candidates.annotate(load=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=in_hand)))
         .order_by("load", "id")
         .first()
     )
@@ -227,6 +238,9 @@ def ticket_dispatch(
     """Dispatch by hand, or by the rule when neither department nor assignee is given."""
     _check_fresh(ticket, version)
     _check_action(ticket, actor, "dispatch")
+    reason = (reason or "").strip()
+    if len(reason) > 200:
+        raise ValidationFailed("说明不能超过 200 字", field="reason")
     with transaction.atomic():
         mode = Assignment.Mode.MANUAL
         if department is None and assignee is None:
@@ -362,16 +376,46 @@ def ticket_transition(
         raise ValidationFailed(f"请填写{spec.label}原因", field="note")
     if len(note) > MAX_CONTENT:
         raise ValidationFailed(f"说明不能超过 {MAX_CONTENT} 字", field="note")
-    target = next_status(ticket.kind, ticket.status, action, suspended_from=ticket.suspended_from)
-    assert target is not None  # _check_action verified the move exists
     now = timezone.now()
-    fields: dict[str, Any] = dict(changes or {})
-    fields["status"] = target
+    target, fields = transition_changes(ticket=ticket, action=action, actor=actor, now=now, note=note)
+    fields.update(changes or {})
+    from_status = ticket.status
+    with transaction.atomic():
+        _apply(ticket, version, **fields)
+        _event(
+            ticket,
+            actor,
+            action,
+            from_status=from_status,
+            to_status=target,
+            note=note,
+            public=public,
+            data=data or {},
+            at=now,
+        )
+    return ticket
+
+
+def transition_changes(
+    *, ticket: Ticket, action: str, actor: Staff, now: datetime, note: str = ""
+) -> tuple[str, dict[str, Any]]:
+    """The status ``action`` leads to and the fields it stamps, for an already checked move.
+
+    Kept apart from the write so that the demo builder, which back-dates history, applies
+    exactly the same rules as live work.
+    """
+    target = next_status(ticket.kind, ticket.status, action, suspended_from=ticket.suspended_from)
+    if target is None:
+        raise ValidationFailed(_refusal(ticket, action))
+    fields: dict[str, Any] = {"status": target}
     stamp = {"accept": "accepted_at", "arrive": "arrived_at", "complete": "completed_at", "confirm": "confirmed_at"}
     if action in stamp:
         fields[stamp[action]] = now
     if action in ("accept", "start", "complete") and ticket.responded_at is None:
         fields["responded_at"] = now
+    if action == "accept" and ticket.assignee_id is None:
+        # Work sent to a department is owned by whoever of it accepts.
+        fields["assignee"] = actor
     if action == "suspend":
         fields["suspended_from"] = ticket.status
     elif action == "resume":
@@ -391,21 +435,7 @@ def ticket_transition(
         )
     elif action == "reject":
         fields.update(completed_at=None)
-    from_status = ticket.status
-    with transaction.atomic():
-        _apply(ticket, version, **fields)
-        _event(
-            ticket,
-            actor,
-            action,
-            from_status=from_status,
-            to_status=target,
-            note=note,
-            public=public,
-            data=data or {},
-            at=now,
-        )
-    return ticket
+    return target, fields
 
 
 def ticket_accept(*, ticket: Ticket, actor: Staff, version: int, note: str = "") -> Ticket:
@@ -499,8 +529,16 @@ def ticket_confirm(
     )
 
 
+_REPLY_ROLES = ACTIONS["confirm"].roles  # the desk: agents, front desk, supervisors and up
+
+
 def ticket_add_note(*, ticket: Ticket, actor: Staff, text: str, public: bool = False) -> TicketEvent:
-    """An internal note (内部备注) or a reply to the customer (答复客户) on the timeline."""
+    """An internal note (内部备注) or a reply to the customer (答复客户) on the timeline.
+
+    Anyone who sees the ticket may add an internal note; only the desk roles and the
+    ticket's handler may speak to the customer."""
+    if public and not (actor.role in _REPLY_ROLES or is_handler(actor, ticket)):
+        raise PermissionDenied("您没有答复客户的权限")
     text = (text or "").strip()
     if not text:
         raise ValidationFailed("内容不能为空", field="text")
@@ -510,7 +548,9 @@ def ticket_add_note(*, ticket: Ticket, actor: Staff, text: str, public: bool = F
         raise ValidationFailed("工单已结束，不能再答复客户")
     with transaction.atomic():
         if public and ticket.responded_at is None:
-            Ticket.objects.filter(pk=ticket.pk, responded_at__isnull=True).update(responded_at=timezone.now())
+            # A reply is a response; no version bump, as a note never conflicts with an action.
+            ticket.responded_at = timezone.now()
+            Ticket.objects.filter(pk=ticket.pk, responded_at__isnull=True).update(responded_at=ticket.responded_at)
         return _event(ticket, actor, "reply" if public else "note", note=text, public=public)
 
 

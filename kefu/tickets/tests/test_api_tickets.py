@@ -160,7 +160,9 @@ def test_row_columns(client, world):
 def test_filters(client, world):
     agent = world["agent"]
     repair = make_ticket(world["site"], agent, customer=world["customer"], category=world["plumbing"])
-    inquiry = make_ticket(world["site"], agent, kind="inquiry", channel="web", content="物业费怎么交", answer="前台缴纳")
+    inquiry = make_ticket(
+        world["site"], agent, kind="inquiry", channel="web", content="物业费怎么交", answer="前台缴纳"
+    )
     complaint = make_ticket(world["site"], agent, kind="complaint", urgency="high", content="噪音扰民")
     headers = api_auth(agent)
 
@@ -254,7 +256,9 @@ def intake(world, **extra):
 
 
 def test_create_auto_dispatches_by_category(client, world):
-    data = intake(world, category_id=world["plumbing"].id, urgency="high", unit_id=world["customer"].unit_links.get().unit_id)
+    data = intake(
+        world, category_id=world["plumbing"].id, urgency="high", unit_id=world["customer"].unit_links.get().unit_id
+    )
     response = post(client, "/api/v1/tickets", data, api_auth(world["agent"]))
     assert response.status_code == 201, response.content
     body = response.json()
@@ -279,7 +283,9 @@ def test_create_validation_messages(client, world):
     response = post(client, "/api/v1/tickets", intake(world, content="  ", kind="praise", answer="谢谢"), headers)
     assert response.status_code == 422
     assert response.json()["errors"] == {"content": ["内容不能为空"], "answer": ["只有咨询可以在受理时直接答复办结"]}
-    wrong_kind = post(client, "/api/v1/tickets", intake(world, category_id=make_category(kinds=["inquiry"]).id), headers)
+    wrong_kind = post(
+        client, "/api/v1/tickets", intake(world, category_id=make_category(kinds=["inquiry"]).id), headers
+    )
     assert wrong_kind.json()["errors"] == {"category_id": ["该分类不适用于所选工单类型"]}
     schema = post(client, "/api/v1/tickets", intake(world, kind="party", site_id="one"), headers)
     assert schema.status_code == 422
@@ -301,8 +307,9 @@ def test_create_refuses_records_outside_scope(client, world):
 
 
 def test_technician_cannot_take_intake(client, world):
-    response = post(client, "/api/v1/tickets", intake(world, customer_id=None, contact_phone="13800000000"),
-                    api_auth(world["tech"]))
+    response = post(
+        client, "/api/v1/tickets", intake(world, customer_id=None, contact_phone="13800000000"), api_auth(world["tech"])
+    )
     assert response.status_code == 403
     assert response.json()["detail"] == "您没有受理工单的权限"
 
@@ -341,7 +348,15 @@ def test_repair_flow_through_the_api(client, world):
     assert act(client, ticket, "accept", tech).json()["status"] == "accepted"
     assert act(client, ticket, "arrive", tech, note="已到现场").json()["status"] == "in_progress"
     done = act(
-        client, ticket, "complete", tech, work_notes="更换阀芯", materials="阀芯1个", work_hours="1.5", is_paid=True, fee=30
+        client,
+        ticket,
+        "complete",
+        tech,
+        work_notes="更换阀芯",
+        materials="阀芯1个",
+        work_hours="1.5",
+        is_paid=True,
+        fee=30,
     )
     assert done.status_code == 200, done.content
     body = done.json()
@@ -386,7 +401,9 @@ def test_dispatch_to_unknown_or_mismatched_targets(client, world):
 
 def test_transfer_needs_a_reason_and_a_supervisor(client, world):
     ticket = make_ticket(world["site"], world["agent"], category=world["plumbing"])
-    no_reason = act(client, ticket, "transfer", api_auth(world["supervisor"]), reason=" ", assignee_id=world["tech2"].id)
+    no_reason = act(
+        client, ticket, "transfer", api_auth(world["supervisor"]), reason=" ", assignee_id=world["tech2"].id
+    )
     assert no_reason.status_code == 422
     assert no_reason.json()["errors"] == {"reason": ["请填写转派原因"]}
     agent = act(client, ticket, "transfer", api_auth(world["agent"]), reason="忙", assignee_id=world["tech2"].id)
@@ -450,7 +467,9 @@ def test_complete_field_report_errors(client, world):
 
 def test_confirm_validates_method(client, world):
     response = post(
-        client, "/api/v1/tickets/1/confirm", {"version": 1, "confirmed_by": "王", "method": "fax"},
+        client,
+        "/api/v1/tickets/1/confirm",
+        {"version": 1, "confirmed_by": "王", "method": "fax"},
         api_auth(world["agent"]),
     )
     assert response.status_code == 422

@@ -86,3 +86,12 @@ def test_transfer_keeps_every_hand_over(world):
         services.ticket_transfer(
             ticket=ticket, actor=world.supervisor, version=ticket.version, assignee=world.tech, reason=" "
         )
+
+
+def test_department_member_who_accepts_becomes_the_assignee(world):
+    ticket = make_ticket(world.site, world.agent, kind="help", auto_dispatch=False)
+    services.ticket_dispatch(ticket=ticket, actor=world.agent, version=ticket.version, department=world.security)
+    assert ticket.assignee is None
+    services.ticket_accept(ticket=ticket, actor=world.guard, version=ticket.version)
+    ticket.refresh_from_db()
+    assert ticket.assignee == world.guard and ticket.status == Status.ACCEPTED

@@ -93,8 +93,15 @@ def test_customer_of_another_site_is_refused(world):
 
 def test_new_caller_gets_a_customer_record_on_the_spot(world):
     t = services.ticket_create_with_new_customer(
-        site=world.site, actor=world.frontdesk, contact_name="赵先生", contact_phone="13700001111", room="5-1-1201",
-        kind="repair", channel="phone", content="门锁坏了", category=world.repair_cat,
+        site=world.site,
+        actor=world.frontdesk,
+        contact_name="赵先生",
+        contact_phone="13700001111",
+        room="5-1-1201",
+        kind="repair",
+        channel="phone",
+        content="门锁坏了",
+        category=world.repair_cat,
     )
     customer = t.customer
     assert customer.name == "赵先生" and customer.primary_phone == "13700001111"
@@ -105,11 +112,15 @@ def test_new_caller_with_bad_details_creates_neither_record(world):
     from kefu.customers.models import Customer
 
     before = Customer.objects.count()
-    for kwargs, field in (({"contact_phone": "123"}, "contact_phone"), ({"room": "五楼"}, "room"),
-                          ({"content": ""}, "content")):
+    for kwargs, field in (
+        ({"contact_phone": "123"}, "contact_phone"),
+        ({"room": "五楼"}, "room"),
+        ({"content": ""}, "content"),
+    ):
         args = {"contact_name": "赵先生", "contact_phone": "13700001111", "room": "", "content": "门锁坏了", **kwargs}
         with pytest.raises(ValidationFailed) as info:
-            services.ticket_create_with_new_customer(site=world.site, actor=world.frontdesk, kind="repair",
-                                                     channel="phone", **args)
+            services.ticket_create_with_new_customer(
+                site=world.site, actor=world.frontdesk, kind="repair", channel="phone", **args
+            )
         assert field in info.value.fields
     assert Customer.objects.count() == before and Ticket.objects.count() == 0

@@ -142,3 +142,16 @@ def test_phone_page_and_home_render(world, client, path):
     assert "我的工单" in body or "我的待办" in body
     if path == "/tickets/m/":
         assert t.number in body
+
+
+def test_only_desk_and_handler_may_reply_to_the_customer(world):
+    from kefu.core.errors import PermissionDenied
+    from kefu.tickets import services
+
+    t = make_ticket(world.site, world.agent, category=world.repair_cat)
+    services.ticket_add_note(ticket=t, actor=world.tech2, text="我也可以去", public=False)
+    with pytest.raises(PermissionDenied):
+        services.ticket_add_note(ticket=t, actor=world.tech2, text="明天上门", public=True)
+    services.ticket_add_note(ticket=t, actor=world.tech, text="今天下午三点上门", public=True)
+    assert t.responded_at is not None
+    assert list(t.events.filter(type="reply").values_list("actor", flat=True)) == [world.tech.id]

@@ -1,0 +1,126 @@
+"""``build_demo``: the whole demo company in one transaction, in a fixed order."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from kefu.customers.models import Customer, Unit
+from kefu.org.models import Role, Site, Staff
+from kefu.tickets.models import Ticket
+
+from . import builders, data
+from .plans import Planner
+from .reference import Reference, seed_reference_data
+from .tickets import Writer
+
+
+@dataclass
+class Options:
+    customers: int = 500
+    tickets: int = 3000
+    days: int = 90
+    seed: int = data.SEED
+
+
+@dataclass
+class Outcome:
+    built: bool
+    reference_created: int = 0
+    timings: list[tuple[str, float]] = field(default_factory=list)
+
+
+def demo_exists() -> bool:
+    return bool(builders.demo_sites())
+
+
+def build_demo(
+    options: Options, *, reset: bool = False, anchor: datetime | None = None, say: Callable[[str], None] = print
+) -> Outcome:
+    """Seed the reference data, then build the demo company unless it is already there
+    (``reset`` removes it first). All or nothing: a failure leaves the database as it was."""
+    anchor = (anchor or timezone.now()).replace(microsecond=0)
+    timings: list[tuple[str, float]] = []
+    clock = time.monotonic()
+
+    def lap(label: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        timings.append((label, now - clock))
+        say(f"  {label}：{now - clock:.1f} 秒")
+        clock = now
+
+    with transaction.atomic():
+        ref = seed_reference_data()
+        if demo_exists() and not reset:
+            return Outcome(False, ref.created)
+        if reset:
+            builders.wipe()
+            lap("清除旧演示数据")
+        skip = builders.check_free()
+        _build(options, ref, anchor, lap, skip)
+    return Outcome(True, ref.created, timings)
+
+
+def _build(options: Options, ref: Reference, anchor: datetime, lap: Callable[[str], None], skip: set[str]) -> None:
+    rng = random.Random(options.seed)
+    phones = builders.PhoneBook(rng)
+    sites, staff = builders.build_org(rng, ref, phones, skip=skip)
+    units = builders.build_units(sites)
+    lap(f"项目、员工与房屋（{len(staff)} 名员工，{sum(len(u) for u in units.values())} 套房屋）")
+    clients = builders.build_customers(
+        rng, count=options.customers, sites=sites, units=units, staff=staff, phones=phones, anchor=anchor
+    )
+    lap(f"客户档案（{sum(len(c) for c in clients.values())} 位）")
+    planner = Planner(
+        rng, ref=ref, sites=sites, staff=staff, clients=clients, phones=phones, anchor=anchor, days=options.days
+    )
+    plans = planner.plans(options.tickets)
+    Writer(plans, sites, staff).run()
+    lap(f"工单及处理记录（{len(plans)} 张）")
+
+
+def summary() -> list[str]:
+    """A few lines about what the demo holds now."""
+    sites = builders.demo_sites()
+    tickets = Ticket.objects.filter(site__in=sites)
+    statuses = Counter(tickets.values_list("status", flat=True))
+    labels = dict(Ticket._meta.get_field("status").choices or [])
+    by_status = "，".join(f"{labels.get(s, s)} {n}" for s, n in statuses.most_common())
+    return [
+        f"项目 {len(sites)} 个：{'、'.join(s.name for s in sites)}",
+        f"员工 {len(builders.demo_staff())} 名，房屋 {Unit.objects.filter(site__in=sites).count()} 套，"
+        f"客户 {Customer.objects.filter(site__in=sites).count()} 位",
+        f"工单 {tickets.count()} 张（{by_status}），其中超时未办结 {tickets.overdue().count()} 张",
+    ]
+
+
+def account_rows() -> list[tuple[str, str, str, str, str]]:
+    """One demo account per role: (岗位, 用户名, 密码, 姓名, 项目). An ``admin`` that was there
+    before the demo keeps its own password."""
+    staff = {s.user.username: s for s in builders.demo_staff()}
+    rows = []
+    for username in data.ROLE_ACCOUNTS:
+        member: Staff | None = staff.get(username)
+        password = data.PASSWORD
+        if member is None:
+            member = Staff.objects.filter(user__username=username, role=Role.ADMIN).first()
+            password = "（原有密码）"
+        if member is None:
+            continue
+        if member.role in (Role.DIRECTOR, Role.ADMIN):
+            scope = "全部项目"
+        else:
+            scope = "、".join(Site.objects.filter(staff=member).values_list("name", flat=True))
+        role = Role(member.role).label
+        if member.department and member.role == Role.DEPT_STAFF:
+            role = f"{role}（{member.department.name}）"
+        rows.append((role, username, password, member.name, scope))
+    return rows

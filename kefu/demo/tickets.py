@@ -1,0 +1,409 @@
+"""Carrying out the ticket plans: every step of every ticket, in time order.
+
+``Executor`` walks the steps of all plans in the order they happen and decides who acts
+(the first responder, the assignee, the desk, a supervisor). ``Writer`` performs each step
+the way ``kefu.tickets.services`` does — the same transition table, permission check,
+timestamps, version bumps, timeline events and dispatch rule (least-loaded field staff
+member with the skill) — but at the planned time and in memory, and then inserts
+everything in bulk. The services cannot be used directly: they stamp the real clock and
+number tickets by today's date, and calling them step by step for the 3,000 demo tickets
+took about 60 seconds before any back-dating (measured); this takes a few.
+
+``kefu/demo/tests/test_writer.py`` runs the same plans through the real services and
+checks that both produce the same tickets, timelines and assignments, so the two cannot
+drift apart unnoticed.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from kefu.core.numbering import next_value
+from kefu.org.models import Department, Site, Staff
+from kefu.org.permissions import FIELD_ROLES, can
+from kefu.org.queries import site_ids_for
+from kefu.tickets.lifecycle import ACTIONS, DONE_FOR_SLA, NUMBER_PREFIX, Kind, Status, next_status
+from kefu.tickets.models import Assignment, Category, SlaPolicy, Ticket, TicketEvent
+from kefu.tickets.queries import is_handler
+from kefu.tickets.services import transition_changes
+from kefu.tickets.sla import default_minutes
+
+from .builders import DemoError
+from .plans import Plan, Step, Team, rule_department, teams
+
+
+class Executor:
+    """Runs the steps of all plans in time order; subclasses say how a step is done."""
+
+    def __init__(self, plans: list[Plan], sites: dict[str, Site], staff: dict[str, Staff]) -> None:
+        self.plans, self.sites = plans, sites
+        self.staff_by_id = {s.id: s for s in staff.values()}
+        self.teams: dict[str, Team] = teams(sites, staff)
+        self.tickets: dict[int, Ticket] = {}
+
+    def run(self) -> None:
+        queue = [(plan.steps[0].at, index, 0) for index, plan in enumerate(self.plans)]
+        heapq.heapify(queue)
+        while queue:
+            _, index, number = heapq.heappop(queue)
+            plan = self.plans[index]
+            self.step(index, plan, plan.steps[number])
+            if number + 1 < len(plan.steps):
+                heapq.heappush(queue, (plan.steps[number + 1].at, index, number + 1))
+
+    def step(self, index: int, plan: Plan, step: Step) -> None:
+        if step.action == "create":
+            self.tickets[index] = self.create(plan, step)
+            return
+        ticket = self.tickets[index]
+        action = step.action
+        if action == "dispatch":
+            self.dispatch(ticket, plan.desk, rule_department(plan.category), step)
+        elif action == "transfer":
+            colleague = self.colleague(plan, ticket)
+            if colleague is not None:
+                self.transfer(ticket, self.teams[plan.site].supervisors[0], colleague, step)
+        elif action == "note":
+            self.note(ticket, self.handler(plan, ticket), step)
+        elif action == "complete":
+            self.complete(ticket, self.handler(plan, ticket), step)
+        elif action == "confirm":
+            self.confirm(ticket, plan.first_responder, step)
+        else:
+            actor = {"reject": plan.first_responder, "close": plan.desk, "cancel": plan.desk}.get(action)
+            self.transition(ticket, action, actor or self.handler(plan, ticket), step)
+
+    def handler(self, plan: Plan, ticket: Ticket) -> Staff:
+        """Who does the work: the assignee; the site's supervisor when a department without
+        field staff (客服部) got it; the desk for tickets never dispatched."""
+        if plan.flow != "field":
+            return plan.desk
+        if ticket.assignee_id:
+            return self.staff_by_id[ticket.assignee_id]
+        return self.teams[plan.site].supervisors[0]
+
+    def colleague(self, plan: Plan, ticket: Ticket) -> Staff | None:
+        """Someone else of the ticket's department at the site, to transfer to."""
+        others = [
+            s for s in self.teams[plan.site].field.get(ticket.department_id or 0, []) if s.id != ticket.assignee_id
+        ]
+        return others[plan.seed % len(others)] if others else None
+
+    # What each step does, in the subclass.
+    def create(self, plan: Plan, step: Step) -> Ticket:
+        raise NotImplementedError
+
+    def dispatch(self, ticket: Ticket, actor: Staff, department: Department | None, step: Step) -> None:
+        raise NotImplementedError
+
+    def transfer(self, ticket: Ticket, actor: Staff, assignee: Staff, step: Step) -> None:
+        raise NotImplementedError
+
+    def note(self, ticket: Ticket, actor: Staff, step: Step) -> None:
+        raise NotImplementedError
+
+    def complete(self, ticket: Ticket, actor: Staff, step: Step) -> None:
+        raise NotImplementedError
+
+    def confirm(self, ticket: Ticket, actor: Staff, step: Step) -> None:
+        raise NotImplementedError
+
+    def transition(self, ticket: Ticket, action: str, actor: Staff, step: Step) -> None:
+        raise NotImplementedError
+
+
+class Writer(Executor):
+    """Does each step as ``kefu.tickets.services`` would, at ``step.at``, then saves in bulk."""
+
+    def __init__(self, plans: list[Plan], sites: dict[str, Site], staff: dict[str, Staff]) -> None:
+        super().__init__(plans, sites, staff)
+        self.skills = {s.id: set(s.skills.values_list("id", flat=True)) for s in self.staff_by_id.values()}
+        self.sla = {
+            (p.kind, p.urgency): (p.respond_minutes, p.resolve_minutes)
+            for p in SlaPolicy.objects.all().only("kind", "urgency", "respond_minutes", "resolve_minutes")
+        }
+        # Open tickets per assignee, as the dispatch rule counts them.
+        self.load: Counter[int] = Counter()
+        self.events: list[TicketEvent] = []
+        self.assignments: list[Assignment] = []
+
+    def run(self) -> None:
+        super().run()
+        tickets = list(self.tickets.values())
+        Ticket.objects.bulk_create(tickets, batch_size=500)
+        # Related tickets now have ids; bulk_create copies them into ticket_id.
+        TicketEvent.objects.bulk_create(self.events, batch_size=1000)
+        Assignment.objects.bulk_create(self.assignments, batch_size=1000)
+
+    # --- the steps, mirroring the services ------------------------------------------------
+
+    def create(self, plan: Plan, step: Step) -> Ticket:
+        """``services.ticket_create``."""
+        actor, site, now = plan.first_responder, self.sites[plan.site], _at(step)
+        if not can(actor.role, "tickets.intake") or site.id not in site_ids_for(actor):
+            raise DemoError(f"{actor.name} 不能在 {site.name} 受理工单")
+        respond, resolve = self.sla.get((plan.kind, plan.urgency)) or default_minutes(plan.kind, plan.urgency)
+        customer = plan.client.customer if plan.client else None
+        ticket = Ticket(
+            site=site,
+            number=_number(site.id, plan.kind, now),
+            kind=plan.kind,
+            channel=plan.channel,
+            category=plan.category,
+            urgency=plan.urgency,
+            status=Status.RECEIVED,
+            customer=customer,
+            unit=plan.unit,
+            contact_name=(plan.contact_name or (customer.name if customer else ""))[:50],
+            contact_phone=plan.contact_phone,
+            content=plan.content,
+            first_responder=actor,
+            created_at=now,
+            updated_at=now,
+            respond_due=now + timedelta(minutes=respond),
+            resolve_due=now + timedelta(minutes=resolve),
+        )
+        self.event(ticket, actor, "created", now, to_status=Status.RECEIVED, data={"channel": plan.channel})
+        if plan.flow == "fcr":
+            self.event(ticket, actor, "reply", now, note=step.note, public=True)
+            self.apply(
+                ticket,
+                now,
+                status=Status.CLOSED,
+                responded_at=now,
+                completed_at=now,
+                closed_at=now,
+                first_contact_resolved=True,
+            )
+            self.event(
+                ticket, actor, "closed", now, from_status=Status.RECEIVED, to_status=Status.CLOSED, data={"fcr": True}
+            )
+        elif plan.flow == "field" and plan.kind != Kind.PRAISE:
+            department, assignee = self.pick_handler(site, plan.category)
+            if department is not None:
+                self.hand_over(ticket, actor, department, assignee, Assignment.Mode.AUTO, "按分类规则自动派单", now)
+        return ticket
+
+    def dispatch(self, ticket: Ticket, actor: Staff, department: Department | None, step: Step) -> None:
+        """``services.ticket_dispatch`` by hand, to a department."""
+        self.check(ticket, actor, "dispatch")
+        self.hand_over(ticket, actor, department, None, Assignment.Mode.MANUAL, step.note, _at(step))
+
+    def transfer(self, ticket: Ticket, actor: Staff, assignee: Staff, step: Step) -> None:
+        """``services.ticket_transfer`` to a colleague."""
+        self.check(ticket, actor, "transfer")
+        self.hand_over(ticket, actor, assignee.department, assignee, Assignment.Mode.TRANSFER, step.note, _at(step))
+
+    def note(self, ticket: Ticket, actor: Staff, step: Step) -> None:
+        """``services.ticket_add_note``."""
+        now, public = _at(step), bool(step.extra["public"])
+        if public and ticket.responded_at is None:
+            ticket.responded_at = now
+        self.event(ticket, actor, "reply" if public else "note", now, note=step.note, public=public)
+
+    def complete(self, ticket: Ticket, actor: Staff, step: Step) -> None:
+        """``services.ticket_complete`` with the repair field report."""
+        extra = step.extra
+        hours, fee = _money(extra.get("work_hours")), _money(extra.get("fee"))
+        paid = bool(extra.get("is_paid"))
+        work_notes = extra.get("work_notes", "")
+        self.transition(
+            ticket,
+            "complete",
+            actor,
+            step,
+            note=step.note or work_notes,
+            public=True,
+            changes={
+                "work_notes": work_notes,
+                "materials": extra.get("materials", ""),
+                "work_hours": hours,
+                "is_paid": paid,
+                "fee": fee,
+            },
+            data={"is_paid": paid, "fee": str(fee) if fee is not None else None},
+        )
+
+    def confirm(self, ticket: Ticket, actor: Staff, step: Step) -> None:
+        """``services.ticket_confirm``."""
+        who, method = step.extra["confirmed_by"][:50], step.extra["method"]
+        self.transition(
+            ticket,
+            "confirm",
+            actor,
+            step,
+            changes={"confirmed_by": who, "confirm_method": method},
+            data={"confirmed_by": who, "method": method},
+        )
+
+    def transition(
+        self,
+        ticket: Ticket,
+        action: str,
+        actor: Staff,
+        step: Step,
+        *,
+        note: str | None = None,
+        public: bool = False,
+        changes: dict[str, Any] | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """``services.ticket_transition``."""
+        self.check(ticket, actor, action)
+        now = _at(step)
+        note = (step.note if note is None else note).strip()
+        target, fields = transition_changes(ticket=ticket, action=action, actor=actor, now=now, note=note)
+        fields.update(changes or {})
+        from_status = ticket.status
+        self.apply(ticket, now, **fields)
+        self.event(
+            ticket, actor, action, now, from_status=from_status, to_status=target, note=note, public=public, data=data
+        )
+
+    # --- helpers, mirroring the services' private ones ------------------------------------
+
+    def check(self, ticket: Ticket, actor: Staff, action: str) -> None:
+        """``services._check_action``: a plan that breaks a rule is a bug in the demo."""
+        spec = ACTIONS[action]
+        if next_status(ticket.kind, ticket.status, action, suspended_from=ticket.suspended_from) is None:
+            raise DemoError(f"演示工单 {ticket.number} 在“{ticket.get_status_display()}”状态不能“{spec.label}”")
+        if not (actor.role in spec.roles or (spec.handler and is_handler(actor, ticket))):
+            raise DemoError(f"演示工单 {ticket.number}：{actor.name} 无权“{spec.label}”")
+
+    def pick_handler(self, site: Site, category: Category) -> tuple[Department | None, Staff | None]:
+        """``services.pick_handler``: the category's (or nearest ancestor's) department and
+        skill, then the least-loaded active field staff member there with the skill."""
+        node: Category | None = category
+        department: Department | None = None
+        skill_id: int | None = None
+        while node is not None and (department is None or skill_id is None):
+            department = department or node.department
+            skill_id = skill_id or node.skill_id
+            node = node.parent
+        if department is None:
+            return None, None
+        candidates = [
+            s
+            for s in self.staff_by_id.values()
+            if s.is_active
+            and s.user.is_active
+            and s.department_id == department.id
+            and s.role in FIELD_ROLES
+            and site.id in site_ids_for(s)
+            and (skill_id is None or skill_id in self.skills[s.id])
+        ]
+        if not candidates:
+            return department, None
+        return department, min(candidates, key=lambda s: (self.load[s.id], s.id))
+
+    def hand_over(
+        self,
+        ticket: Ticket,
+        actor: Staff,
+        department: Department | None,
+        assignee: Staff | None,
+        mode: str,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        """``services._dispatch``: an assignment row, the move, and its event."""
+        action = "transfer" if mode == Assignment.Mode.TRANSFER else "dispatch"
+        target = next_status(ticket.kind, ticket.status, action)
+        if target is None:
+            raise DemoError(f"演示工单 {ticket.number} 在“{ticket.get_status_display()}”状态不能派单")
+        self.assignments.append(
+            Assignment(
+                ticket=ticket,
+                mode=mode,
+                from_department=ticket.department,
+                from_assignee=ticket.assignee,
+                to_department=department,
+                to_assignee=assignee,
+                by=actor,
+                reason=reason,
+                at=now,
+            )
+        )
+        from_status = ticket.status
+        self.apply(
+            ticket,
+            now,
+            status=target,
+            department=department,
+            assignee=assignee,
+            dispatched_at=now,
+            accepted_at=None,
+            arrived_at=None,
+            responded_at=ticket.responded_at or now,
+        )
+        data = {
+            "mode": mode,
+            "department": department.name if department else "",
+            "assignee": assignee.name if assignee else "",
+        }
+        self.event(ticket, actor, action, now, from_status=from_status, to_status=target, note=reason, data=data)
+
+    def apply(self, ticket: Ticket, now: datetime, **fields: Any) -> None:
+        """``services._apply``: write the fields and bump the version; keep the load count."""
+        if ticket.assignee_id and ticket.status not in DONE_FOR_SLA:
+            self.load[ticket.assignee_id] -= 1
+        for name, value in fields.items():
+            setattr(ticket, name, value)
+        ticket.version += 1
+        ticket.updated_at = now
+        if ticket.assignee_id and ticket.status not in DONE_FOR_SLA:
+            self.load[ticket.assignee_id] += 1
+
+    def event(
+        self,
+        ticket: Ticket,
+        actor: Staff,
+        type: str,
+        at: datetime,
+        *,
+        from_status: str = "",
+        to_status: str = "",
+        note: str = "",
+        public: bool = False,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """``services._event``."""
+        visibility = TicketEvent.Visibility.PUBLIC if public else TicketEvent.Visibility.INTERNAL
+        self.events.append(
+            TicketEvent(
+                ticket=ticket,
+                actor=actor,
+                type=type,
+                from_status=from_status,
+                to_status=to_status,
+                note=note,
+                visibility=visibility,
+                data=data or {},
+                at=at,
+            )
+        )
+
+
+def _at(step: Step) -> datetime:
+    assert step.at is not None
+    return step.at
+
+
+def _money(value: Any) -> Decimal | None:
+    """``services._decimal`` for the demo's own, always valid, figures."""
+    if value is None or value == "":
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _number(site_id: int, kind: str, now: datetime) -> str:
+    """``services._next_number``, for the planned day: the same counters live intake uses."""
+    day = timezone.localtime(now).strftime("%Y%m%d")
+    prefix = NUMBER_PREFIX[kind]
+    return f"{prefix}-{day}-{next_value(f'ticket:{site_id}:{prefix}:{day}'):04d}"

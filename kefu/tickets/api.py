@@ -1,0 +1,692 @@
+"""REST endpoints of tickets: list and search, intake, detail with timeline, and one
+endpoint per command (``POST /tickets/{id}/dispatch`` …), each calling the same service as
+the UI. Every command takes the ``version`` the client read and answers 409 when someone
+changed the ticket since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from kefu.core.api import (
+    ErrorOut,
+    Id,
+    Limit,
+    Offset,
+    Ref,
+    Str30,
+    Str50,
+    Str100,
+    Str200,
+    Str300,
+    Str2000,
+    Str5000,
+    Version,
+    page,
+    ref,
+    renamed,
+)
+from kefu.core.errors import Conflict, DomainError, ValidationFailed
+from kefu.customers.api import phone_for, recent_ticket_providers
+from kefu.customers.models import Customer
+from kefu.customers.queries import customers_for, units_for
+from kefu.org.models import Department, Site, Staff
+from kefu.org.queries import staff_in_scope
+
+from .lifecycle import ACTIONS, Kind, Status
+from .models import Category, Channel, Ticket, Urgency
+from .queries import (
+    allowed_actions,
+    categories_for,
+    search_tickets,
+    ticket_get_for_user,
+    tickets_for,
+    with_list_columns,
+)
+from .services import (
+    CONFLICT_MESSAGE,
+    ticket_accept,
+    ticket_add_note,
+    ticket_arrive,
+    ticket_complete,
+    ticket_confirm,
+    ticket_create,
+    ticket_dispatch,
+    ticket_transfer,
+    ticket_transition,
+)
+
+router = Router(tags=["工单"])
+
+_ERRORS: dict[int | str, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+def _me(request: HttpRequest) -> Staff:
+    return request.auth  # type: ignore[attr-defined,no-any-return]
+
+
+def category_paths(nodes: Iterable[tuple[int, str, int | None]]) -> dict[int, str]:
+    """``{id: "维修 / 水电 / 漏水"}`` for (id, name, parent_id) rows, without a query per level
+    (``Category.path`` walks the parents one query at a time). Cycles are cut."""
+    by_id = {pk: (name, parent) for pk, name, parent in nodes}
+    paths: dict[int, str] = {}
+    for pk in by_id:
+        names: list[str] = []
+        seen: set[int] = set()
+        node: int | None = pk
+        while node is not None and node in by_id and node not in seen:
+            seen.add(node)
+            name, parent = by_id[node]
+            names.append(name)
+            node = parent
+        paths[pk] = " / ".join(reversed(names))
+    return paths
+
+
+def _all_category_paths() -> dict[int, str]:
+    return category_paths(Category.objects.values_list("id", "name", "parent_id"))
+
+
+# --- schemas ------------------------------------------------------------------------------
+
+
+class TicketFilters(Schema):
+    q: Str100 = Field("", description="工单号、内容、联系人、客户名或电话（完整或尾号四位）")
+    kind: Kind | None = None
+    status: Status | None = None
+    channel: Channel | None = None
+    urgency: Urgency | None = None
+    site: Id | None = None
+    category: Id | None = None
+    department: Id | None = None
+    assignee: Id | None = None
+    customer: Id | None = None
+    open: bool = Field(False, description="只看未结束的")
+    overdue: bool = Field(False, description="只看已超时的")
+    date_from: date | None = Field(None, description="受理日期起，YYYY-MM-DD")
+    date_to: date | None = Field(None, description="受理日期止，YYYY-MM-DD")
+    ordering: Literal["-created_at", "resolve_due"] = "-created_at"
+    limit: Limit = 20
+    offset: Offset = 0
+
+
+class CategoryRef(Schema):
+    id: int
+    path: str
+
+
+class UnitRef(Schema):
+    id: int
+    label: str
+
+
+class ContactOut(Schema):
+    name: str
+    phone: str
+
+
+class TicketRow(Schema):
+    id: int
+    number: str
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    channel: str
+    channel_label: str
+    urgency: str
+    urgency_label: str
+    site: Ref
+    category: CategoryRef | None
+    customer: Ref | None
+    contact: ContactOut
+    department: Ref | None
+    assignee: Ref | None
+    first_responder: Ref
+    created_at: datetime
+    respond_due: datetime | None
+    resolve_due: datetime | None
+    overdue: bool
+    version: int
+
+
+class TicketPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[TicketRow]
+
+
+class EventOut(Schema):
+    id: int
+    type: str
+    actor: Ref | None
+    at: datetime
+    visibility: str
+    visibility_label: str
+    from_status: str
+    to_status: str
+    note: str
+    data: dict[str, Any]
+
+
+class AssignmentOut(Schema):
+    id: int
+    mode: str
+    mode_label: str
+    from_department: Ref | None
+    from_assignee: Ref | None
+    to_department: Ref | None
+    to_assignee: Ref | None
+    by: Ref | None
+    reason: str
+    at: datetime
+
+
+class ActionOut(Schema):
+    code: str
+    label: str
+
+
+class TicketOut(TicketRow):
+    content: str
+    unit: UnitRef | None
+    updated_at: datetime
+    responded_at: datetime | None
+    dispatched_at: datetime | None
+    accepted_at: datetime | None
+    arrived_at: datetime | None
+    completed_at: datetime | None
+    confirmed_at: datetime | None
+    closed_at: datetime | None
+    suspended_from: str
+    first_contact_resolved: bool
+    reopen_count: int
+    cancel_reason: str
+    work_notes: str
+    materials: str
+    work_hours: Decimal | None
+    is_paid: bool
+    fee: Decimal | None
+    confirmed_by: str
+    confirm_method: str
+    events: list[EventOut]
+    assignments: list[AssignmentOut]
+    allowed_actions: list[ActionOut]
+
+
+class CategoryOut(Schema):
+    id: int
+    name: str
+    parent_id: int | None
+    path: str
+    depth: int
+    kinds: list[str]
+    department_id: int | None
+    skill_id: int | None
+
+
+class TicketIn(Schema):
+    site_id: Id
+    kind: Kind
+    channel: Channel
+    content: Str5000
+    urgency: Urgency = Urgency.LOW
+    category_id: Id | None = None
+    customer_id: Id | None = None
+    unit_id: Id | None = None
+    contact_name: Str50 = ""
+    contact_phone: Str30 = ""
+    answer: Str5000 = Field("", description="咨询在受理时直接答复：填写后工单即办结（一次解决）")
+    auto_dispatch: bool = Field(True, description="分类有派单规则时自动派单")
+
+
+class DispatchIn(Schema):
+    version: Version
+    department_id: Id | None = Field(None, description="部门与处理人都不填时按分类规则自动派单")
+    assignee_id: Id | None = None
+    reason: Str200 = ""
+
+
+class TransferIn(Schema):
+    version: Version
+    reason: Str200
+    department_id: Id | None = None
+    assignee_id: Id | None = None
+
+
+class NoteIn(Schema):
+    version: Version
+    note: Str5000 = ""
+
+
+class ReasonIn(Schema):
+    version: Version
+    reason: Str2000
+
+
+class CompleteIn(Schema):
+    version: Version
+    note: Str5000 = Field("", description="处理结果（非报修工单必填）")
+    work_notes: Str5000 = Field("", description="维修记录（报修必填）")
+    materials: Str300 = ""
+    work_hours: Decimal | None = Field(None, description="工时（小时）")
+    is_paid: bool = False
+    fee: Decimal | None = Field(None, description="有偿服务的费用（元）")
+
+
+class ConfirmIn(Schema):
+    version: Version
+    confirmed_by: Str50
+    method: Literal["phone", "onsite", "link"] = Field(description="phone 电话确认 · onsite 现场签字 · link 链接确认")
+    note: Str5000 = ""
+
+
+class CommentIn(Schema):
+    text: Str5000
+    public: bool = Field(False, description="true：答复客户（客户可见）；false：内部备注")
+    version: Version | None = Field(None, description="可选；填写时与当前版本不一致则返回 409")
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+def _row(staff: Staff, t: Ticket, paths: dict[int, str], now: datetime) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "number": t.number,
+        "kind": t.kind,
+        "kind_label": t.get_kind_display(),
+        "status": t.status,
+        "status_label": t.get_status_display(),
+        "channel": t.channel,
+        "channel_label": t.get_channel_display(),
+        "urgency": t.urgency,
+        "urgency_label": t.get_urgency_display(),
+        "site": ref(t.site),
+        "category": None if t.category_id is None else {"id": t.category_id, "path": paths.get(t.category_id, "")},
+        "customer": ref(t.customer),
+        "contact": {"name": t.contact_name, "phone": phone_for(staff, t.contact_phone)},
+        "department": ref(t.department),
+        "assignee": ref(t.assignee),
+        "first_responder": ref(t.first_responder),
+        "created_at": t.created_at,
+        "respond_due": t.respond_due,
+        "resolve_due": t.resolve_due,
+        "overdue": t.is_overdue(now),
+        "version": t.version,
+    }
+
+
+def _detail(staff: Staff, t: Ticket) -> dict[str, Any]:
+    paths = {t.category.id: t.category.path} if t.category is not None else {}
+    events = t.events.select_related("actor").order_by("at", "id")
+    assignments = t.assignments.select_related(
+        "from_department", "from_assignee", "to_department", "to_assignee", "by"
+    ).order_by("at", "id")
+    return {
+        **_row(staff, t, paths, timezone.now()),
+        "content": t.content,
+        "unit": None if t.unit is None else {"id": t.unit.id, "label": t.unit.label},
+        "updated_at": t.updated_at,
+        "responded_at": t.responded_at,
+        "dispatched_at": t.dispatched_at,
+        "accepted_at": t.accepted_at,
+        "arrived_at": t.arrived_at,
+        "completed_at": t.completed_at,
+        "confirmed_at": t.confirmed_at,
+        "closed_at": t.closed_at,
+        "suspended_from": t.suspended_from,
+        "first_contact_resolved": t.first_contact_resolved,
+        "reopen_count": t.reopen_count,
+        "cancel_reason": t.cancel_reason,
+        "work_notes": t.work_notes,
+        "materials": t.materials,
+        "work_hours": t.work_hours,
+        "is_paid": t.is_paid,
+        "fee": t.fee,
+        "confirmed_by": t.confirmed_by,
+        "confirm_method": t.confirm_method,
+        "events": [_event(e) for e in events],
+        "assignments": [
+            {
+                "id": a.id,
+                "mode": a.mode,
+                "mode_label": a.get_mode_display(),
+                "from_department": ref(a.from_department),
+                "from_assignee": ref(a.from_assignee),
+                "to_department": ref(a.to_department),
+                "to_assignee": ref(a.to_assignee),
+                "by": ref(a.by),
+                "reason": a.reason,
+                "at": a.at,
+            }
+            for a in assignments
+        ],
+        "allowed_actions": [{"code": code, "label": ACTIONS[code].label} for code in allowed_actions(staff, t)],
+    }
+
+
+def _event(e: Any) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "type": e.type,
+        "actor": ref(e.actor),
+        "at": e.at,
+        "visibility": e.visibility,
+        "visibility_label": e.get_visibility_display(),
+        "from_status": e.from_status,
+        "to_status": e.to_status,
+        "note": e.note,
+        "data": e.data or {},
+    }
+
+
+def _recent_tickets(staff: Staff, customer: Customer) -> list[dict[str, Any]]:
+    rows = tickets_for(staff).filter(customer=customer).order_by("-created_at", "-id")[:10]
+    return [
+        {
+            "id": t.id,
+            "number": t.number,
+            "kind": t.kind,
+            "kind_label": t.get_kind_display(),
+            "status": t.status,
+            "status_label": t.get_status_display(),
+            "created_at": t.created_at,
+        }
+        for t in rows
+    ]
+
+
+recent_ticket_providers.append(_recent_tickets)
+
+
+# --- reads --------------------------------------------------------------------------------
+
+
+@router.get("/tickets", response={200: TicketPage, 401: ErrorOut, 422: ErrorOut}, summary="工单列表")
+def ticket_list(request: HttpRequest, filters: Query[TicketFilters]) -> dict[str, Any]:
+    staff = _me(request)
+    params = filters.model_dump(exclude={"ordering", "limit", "offset"})
+    qs = with_list_columns(search_tickets(tickets_for(staff), params))
+    if filters.ordering == "resolve_due":
+        qs = qs.order_by(F("resolve_due").asc(nulls_last=True), "id")
+    else:
+        qs = qs.order_by("-created_at", "-id")
+    count, rows = page(qs, filters.limit, filters.offset)
+    paths = _all_category_paths() if any(t.category_id for t in rows) else {}
+    now = timezone.now()
+    return {
+        "count": count,
+        "limit": filters.limit,
+        "offset": filters.offset,
+        "items": [_row(staff, t, paths, now) for t in rows],
+    }
+
+
+@router.get(
+    "/tickets/{ticket_id}", response={200: TicketOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}, summary="工单详情"
+)
+def ticket_detail(request: HttpRequest, ticket_id: Id) -> dict[str, Any]:
+    """工单详情：时间线、派单记录，以及当前用户可执行的操作。"""
+    staff = _me(request)
+    return _detail(staff, ticket_get_for_user(staff=staff, pk=ticket_id))
+
+
+@router.get("/categories", response={200: list[CategoryOut], 401: ErrorOut, 422: ErrorOut}, summary="报事分类")
+def category_list(request: HttpRequest, kind: Kind | None = None) -> list[dict[str, Any]]:
+    """启用的分类，按树的先序排列（父在前、子在后），带完整路径与层级；`kind` 只列适用于该类型的。"""
+    nodes = categories_for(kind)
+    paths = _all_category_paths()
+    present = {c.id for c in nodes}
+    children: dict[int | None, list[Category]] = {}
+    for c in nodes:
+        children.setdefault(c.parent_id if c.parent_id in present else None, []).append(c)
+    result: list[dict[str, Any]] = []
+
+    def walk(parent: int | None) -> None:
+        for c in children.get(parent, []):
+            result.append(
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "parent_id": c.parent_id,
+                    "path": paths.get(c.id, c.name),
+                    "depth": paths.get(c.id, c.name).count(" / "),
+                    "kinds": list(c.kinds or []),
+                    "department_id": c.department_id,
+                    "skill_id": c.skill_id,
+                }
+            )
+            walk(c.id)
+
+    walk(None)
+    return result
+
+
+# --- intake -------------------------------------------------------------------------------
+
+
+@router.post("/tickets", response={201: TicketOut, **_ERRORS}, summary="受理工单")
+def ticket_add(request: HttpRequest, payload: TicketIn) -> tuple[int, dict[str, Any]]:
+    """受理人即首问责任人。分类有派单规则时自动派单；咨询填写 `answer` 则当场办结。"""
+    staff = _me(request)
+    errors: dict[str, list[str]] = {}
+    site = Site.objects.filter(pk=payload.site_id, is_active=True).first()
+    if site is None:
+        errors["site_id"] = ["项目不存在"]
+    category = None
+    if payload.category_id is not None:
+        category = Category.objects.filter(pk=payload.category_id).first()
+        if category is None:
+            errors["category_id"] = ["分类不存在"]
+    customer = None
+    if payload.customer_id is not None:
+        customer = customers_for(staff).filter(pk=payload.customer_id).first()
+        if customer is None:
+            errors["customer_id"] = ["客户不存在"]
+    unit = None
+    if payload.unit_id is not None:
+        unit = units_for(staff).filter(pk=payload.unit_id).first()
+        if unit is None:
+            errors["unit_id"] = ["房屋不存在"]
+    if errors or site is None:
+        raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
+    try:
+        ticket = ticket_create(
+            site=site,
+            kind=payload.kind,
+            channel=payload.channel,
+            content=payload.content,
+            actor=staff,
+            urgency=payload.urgency,
+            category=category,
+            customer=customer,
+            unit=unit,
+            contact_name=payload.contact_name,
+            contact_phone=payload.contact_phone,
+            answer=payload.answer,
+            auto_dispatch=payload.auto_dispatch,
+        )
+    except DomainError as exc:
+        names = {"site": "site_id", "category": "category_id", "customer": "customer_id", "unit": "unit_id"}
+        raise renamed(exc, names) from None
+    return 201, _detail(staff, ticket_get_for_user(staff=staff, pk=ticket.pk))
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def _targets(
+    staff: Staff, department_id: int | None, assignee_id: int | None
+) -> tuple[Department | None, Staff | None]:
+    errors: dict[str, list[str]] = {}
+    department = assignee = None
+    if department_id is not None:
+        department = Department.objects.filter(pk=department_id).first()
+        if department is None:
+            errors["department_id"] = ["部门不存在"]
+    if assignee_id is not None:
+        assignee = staff_in_scope(staff).filter(pk=assignee_id).first()
+        if assignee is None:
+            errors["assignee_id"] = ["处理人不存在或不在您负责的项目"]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
+    return department, assignee
+
+
+_TARGET_FIELDS = {"department": "department_id", "assignee": "assignee_id"}
+
+
+@router.post("/tickets/{ticket_id}/dispatch", response={200: TicketOut, **_ERRORS}, summary="派单")
+def ticket_dispatch_view(request: HttpRequest, ticket_id: Id, payload: DispatchIn) -> dict[str, Any]:
+    """指定部门和/或处理人；两者都不填时按分类的派单规则自动派单。"""
+    staff = _me(request)
+    ticket = ticket_get_for_user(staff=staff, pk=ticket_id)
+    department, assignee = _targets(staff, payload.department_id, payload.assignee_id)
+    try:
+        ticket_dispatch(
+            ticket=ticket,
+            actor=staff,
+            version=payload.version,
+            department=department,
+            assignee=assignee,
+            reason=payload.reason.strip(),
+        )
+    except DomainError as exc:
+        raise renamed(exc, _TARGET_FIELDS) from None
+    return _detail(staff, ticket)
+
+
+@router.post("/tickets/{ticket_id}/transfer", response={200: TicketOut, **_ERRORS}, summary="转派")
+def ticket_transfer_view(request: HttpRequest, ticket_id: Id, payload: TransferIn) -> dict[str, Any]:
+    staff = _me(request)
+    ticket = ticket_get_for_user(staff=staff, pk=ticket_id)
+    department, assignee = _targets(staff, payload.department_id, payload.assignee_id)
+    try:
+        ticket_transfer(
+            ticket=ticket,
+            actor=staff,
+            version=payload.version,
+            reason=payload.reason,
+            department=department,
+            assignee=assignee,
+        )
+    except DomainError as exc:
+        raise renamed(exc, _TARGET_FIELDS) from None
+    return _detail(staff, ticket)
+
+
+@router.post("/tickets/{ticket_id}/accept", response={200: TicketOut, **_ERRORS}, summary="接单")
+def ticket_accept_view(request: HttpRequest, ticket_id: Id, payload: NoteIn) -> dict[str, Any]:
+    staff = _me(request)
+    ticket = ticket_get_for_user(staff=staff, pk=ticket_id)
+    ticket_accept(ticket=ticket, actor=staff, version=payload.version, note=payload.note)
+    return _detail(staff, ticket)
+
+
+@router.post("/tickets/{ticket_id}/arrive", response={200: TicketOut, **_ERRORS}, summary="到场")
+def ticket_arrive_view(request: HttpRequest, ticket_id: Id, payload: NoteIn) -> dict[str, Any]:
+    staff = _me(request)
+    ticket = ticket_get_for_user(staff=staff, pk=ticket_id)
+    ticket_arrive(ticket=ticket, actor=staff, version=payload.version, note=payload.note)
+    return _detail(staff, ticket)
+
+
+def _transition(request: HttpRequest, ticket_id: int, action: str, version: int, note: str) -> dict[str, Any]:
+    staff = _me(request)
+    ticket = ticket_get_for_user(staff=staff, pk=ticket_id)
+    try:
+        ticket_transition(ticket=ticket, action=action, actor=staff, version=version, note=note)
+    except DomainError as exc:
+        # The services call it ``note``; reason-taking endpoints call it ``reason``.
+        raise renamed(exc, {"note": "reason"} if ACTIONS[action].needs_reason else {}) from None
+    return _detail(staff, ticket)
+
+
+@router.post("/tickets/{ticket_id}/start", response={200: TicketOut, **_ERRORS}, summary="开始处理")
+def ticket_start_view(request: HttpRequest, ticket_id: Id, payload: NoteIn) -> dict[str, Any]:
+    return _transition(request, ticket_id, "start", payload.version, payload.note)
+
+
+@router.post("/tickets/{ticket_id}/suspend", response={200: TicketOut, **_ERRORS}, summary="挂起")
+def ticket_suspend_view(request: HttpRequest, ticket_id: Id, payload: ReasonIn) -> dict[str, Any]:
+    return _transition(request, ticket_id, "suspend", payload.version, payload.reason)
+
+
+@router.post("/tickets/{ticket_id}/resume", response={200: TicketOut, **_ERRORS}, summary="恢复")
+def ticket_resume_view(request: HttpRequest, ticket_id: Id, payload: NoteIn) -> dict[str, Any]:
+    return _transition(request, ticket_id, "resume", payload.version, payload.note)
+
+
+@router.post("/tickets/{ticket_id}/complete", response={200: TicketOut, **_ERRORS}, summary="完成")
+def ticket_complete_view(request: HttpRequest, ticket_id: Id, payload: CompleteIn) -> dict[str, Any]:
+    """报修填写维修记录、材料、工时，有偿服务填写费用；其他类型填写处理结果（note）。照片请在网页端上传。"""
+    staff = _me(request)
+    ticket = ticket_get_for_user(staff=staff, pk=ticket_id)
+    ticket_complete(
+        ticket=ticket,
+        actor=staff,
+        version=payload.version,
+        note=payload.note,
+        work_notes=payload.work_notes,
+        materials=payload.materials,
+        work_hours=payload.work_hours,
+        is_paid=payload.is_paid,
+        fee=payload.fee,
+    )
+    return _detail(staff, ticket)
+
+
+@router.post("/tickets/{ticket_id}/confirm", response={200: TicketOut, **_ERRORS}, summary="客户确认")
+def ticket_confirm_view(request: HttpRequest, ticket_id: Id, payload: ConfirmIn) -> dict[str, Any]:
+    staff = _me(request)
+    ticket = ticket_get_for_user(staff=staff, pk=ticket_id)
+    ticket_confirm(
+        ticket=ticket,
+        actor=staff,
+        version=payload.version,
+        confirmed_by=payload.confirmed_by,
+        method=payload.method,
+        note=payload.note,
+    )
+    return _detail(staff, ticket)
+
+
+@router.post("/tickets/{ticket_id}/reject", response={200: TicketOut, **_ERRORS}, summary="客户不认可")
+def ticket_reject_view(request: HttpRequest, ticket_id: Id, payload: ReasonIn) -> dict[str, Any]:
+    return _transition(request, ticket_id, "reject", payload.version, payload.reason)
+
+
+@router.post("/tickets/{ticket_id}/close", response={200: TicketOut, **_ERRORS}, summary="关闭")
+def ticket_close_view(request: HttpRequest, ticket_id: Id, payload: NoteIn) -> dict[str, Any]:
+    return _transition(request, ticket_id, "close", payload.version, payload.note)
+
+
+@router.post("/tickets/{ticket_id}/cancel", response={200: TicketOut, **_ERRORS}, summary="撤销")
+def ticket_cancel_view(request: HttpRequest, ticket_id: Id, payload: ReasonIn) -> dict[str, Any]:
+    return _transition(request, ticket_id, "cancel", payload.version, payload.reason)
+
+
+@router.post("/tickets/{ticket_id}/reopen", response={200: TicketOut, **_ERRORS}, summary="重新打开")
+def ticket_reopen_view(request: HttpRequest, ticket_id: Id, payload: ReasonIn) -> dict[str, Any]:
+    return _transition(request, ticket_id, "reopen", payload.version, payload.reason)
+
+
+@router.post("/tickets/{ticket_id}/notes", response={201: EventOut, **_ERRORS}, summary="内部备注或答复客户")
+def ticket_note_view(request: HttpRequest, ticket_id: Id, payload: CommentIn) -> tuple[int, dict[str, Any]]:
+    staff = _me(request)
+    ticket = ticket_get_for_user(staff=staff, pk=ticket_id)
+    if payload.version is not None and payload.version != ticket.version:
+        raise Conflict(CONFLICT_MESSAGE)
+    event = ticket_add_note(ticket=ticket, actor=staff, text=payload.text, public=payload.public)
+    return 201, _event(event)
