@@ -11,11 +11,13 @@ export KEFU_DATA_DIR ?= $(CURDIR)/var
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	mkdir -p $(KEFU_DATA_DIR)
 	touch $@
 
 install: $(BIN)/.installed
 
 run: install
+	mkdir -p $(KEFU_DATA_DIR)
 	$(KEFU) migrate --noinput
 	$(KEFU) demo
 	$(KEFU) serve --port $(PORT)
@@ -25,6 +27,7 @@ demo: install
 	$(KEFU) demo
 
 lint: install
+	mkdir -p $(KEFU_DATA_DIR)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy kefu
