@@ -1,0 +1,51 @@
+"""Every page, as every demo role, on the demo data: nothing answers 500, and each page
+answers what the role's rights say (200, or 403/404 when out of scope)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kefu.customers.models import Customer
+from kefu.demo.tests.test_demo import run_demo
+from kefu.org.models import Staff
+from kefu.tickets.models import Ticket
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["director", "manager", "supervisor", "agent", "frontdesk", "tech", "dept", "admin"]
+PAGES = [
+    "/",
+    "/tickets/",
+    "/tickets/?open=1&overdue=1&sort=due",
+    "/tickets/?mine=1&kind=repair&size=100&page=2",
+    "/tickets/intake/",
+    "/tickets/intake/lookup/?q=1-2-301",
+    "/tickets/export/",
+    "/tickets/categories/",
+    "/tickets/m/",
+    "/tickets/m/?tab=done",
+    "/customers/",
+    "/customers/?q=138",
+    "/customers/new/",
+    "/customers/export/",
+    "/customers/import/",
+]
+
+
+@pytest.mark.parametrize("username", ROLES)
+def test_every_page_answers_without_error_for_every_role(client, username):
+    run_demo()
+    staff = Staff.objects.get(user__username=username)
+    client.force_login(staff.user)
+    some_ticket = Ticket.objects.filter(site__code="CH").order_by("id").first()
+    some_customer = Customer.objects.filter(site__code="CH").order_by("id").first()
+    pages = [*PAGES, f"/tickets/{some_ticket.pk}/", f"/tickets/m/{some_ticket.pk}/",
+             f"/customers/{some_customer.pk}/", f"/customers/{some_customer.pk}/edit/"]
+    answers = {path: client.get(path).status_code for path in pages}
+    assert all(code in (200, 403, 404) for code in answers.values()), answers
+    assert answers["/"] == 200 and answers["/tickets/"] == 200 and answers["/tickets/m/"] == 200
+    if username in ("director", "manager", "supervisor", "agent", "frontdesk"):
+        assert answers["/tickets/intake/"] == 200 and answers["/customers/"] == 200
+        assert answers[f"/tickets/{some_ticket.pk}/"] == 200
+    if username in ("tech", "dept"):
+        assert answers["/tickets/intake/"] == 403 and answers[f"/customers/{some_customer.pk}/"] == 404
