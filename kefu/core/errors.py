@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class DomainError(Exception):
-    """A rule refused the request. ``message`` is shown to the user as it is (Chinese)."""
+    """A rule refused the request. ``message`` is shown to the user as it is, in the language
+    active when the error was raised (a lazy translation is resolved here)."""
 
     status_code = 400
 
-    def __init__(self, message: str, *, field: str | None = None, fields: dict[str, list[str]] | None = None):
+    def __init__(self, message: StrOrPromise, *, field: str | None = None, fields: dict[str, list[str]] | None = None):
+        message = str(message)
         super().__init__(message)
         self.message = message
         self.fields: dict[str, list[str]] = dict(fields or {})

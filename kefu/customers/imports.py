@@ -14,6 +14,7 @@ from datetime import date, datetime
 from io import BytesIO
 from typing import IO, Any
 
+from django.utils import translation
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill
 
@@ -53,9 +54,11 @@ REQUIRED_KEYS = ("site", "name", "phone1")
 ERROR_COLUMN = "错误原因"
 BROKEN_FILE = "文件已损坏或不是有效的 Excel 文件，请用导入模板重新填写后上传"
 
-_KINDS = {label: value for value, label in Customer.Kind.choices}
+# The import template is Chinese whatever the UI language: match the untranslated labels.
+with translation.override(None):
+    _KINDS = {str(label): value for value, label in Customer.Kind.choices}
+    _RELATIONS = {str(label): value for value, label in CustomerUnit.Relation.choices}
 _GENDERS = {"男": Customer.Gender.MALE, "女": Customer.Gender.FEMALE, "未知": Customer.Gender.UNKNOWN}
-_RELATIONS = {label: value for value, label in CustomerUnit.Relation.choices}
 
 
 @dataclass

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kefu.org.models import Site, Staff
 
@@ -9,15 +10,15 @@ from kefu.org.models import Site, Staff
 class Unit(models.Model):
     """A room (房屋) of a site: building–entrance–room, written 1-2-301."""
 
-    site = models.ForeignKey(Site, verbose_name="项目", on_delete=models.PROTECT, related_name="units")
-    building = models.CharField("楼栋", max_length=20)
-    entrance = models.CharField("单元", max_length=20, blank=True)
-    room = models.CharField("房号", max_length=20)
-    area = models.DecimalField("建筑面积", max_digits=8, decimal_places=2, null=True, blank=True)
+    site = models.ForeignKey(Site, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="units")
+    building = models.CharField(_("楼栋"), max_length=20)
+    entrance = models.CharField(_("单元"), max_length=20, blank=True)
+    room = models.CharField(_("房号"), max_length=20)
+    area = models.DecimalField(_("建筑面积"), max_digits=8, decimal_places=2, null=True, blank=True)
 
     class Meta:
-        verbose_name = "房屋"
-        verbose_name_plural = "房屋"
+        verbose_name = _("房屋")
+        verbose_name_plural = _("房屋")
         ordering = ["site_id", "building", "entrance", "room"]
         constraints = [
             models.UniqueConstraint(fields=["site", "building", "entrance", "room"], name="unit_unique_per_site"),
@@ -40,12 +41,12 @@ class Unit(models.Model):
 class Tag(models.Model):
     """A customer tag (标签) such as VIP, 会员 or 大客户."""
 
-    name = models.CharField("标签", max_length=20, unique=True)
-    color = models.CharField("颜色", max_length=10, default="primary")
+    name = models.CharField(_("标签"), max_length=20, unique=True)
+    color = models.CharField(_("颜色"), max_length=10, default="primary")
 
     class Meta:
-        verbose_name = "客户标签"
-        verbose_name_plural = "客户标签"
+        verbose_name = _("客户标签")
+        verbose_name_plural = _("客户标签")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -56,40 +57,40 @@ class Customer(models.Model):
     """A customer record (客户档案): a person or a company of one site."""
 
     class Kind(models.TextChoices):
-        PERSON = "person", "个人"
-        COMPANY = "company", "单位"
+        PERSON = "person", _("个人")
+        COMPANY = "company", _("单位")
 
     class Gender(models.TextChoices):
-        UNKNOWN = "", "未知"
-        MALE = "male", "男"
-        FEMALE = "female", "女"
+        UNKNOWN = "", _("未知")
+        MALE = "male", _("男")
+        FEMALE = "female", _("女")
 
     class Source(models.TextChoices):
-        DELIVERY = "delivery", "交房入住"
-        PHONE = "phone", "来电"
-        VISIT = "visit", "来访"
-        IMPORT = "import", "导入"
-        SALES = "sales", "销售转入"
-        OTHER = "other", "其他"
+        DELIVERY = "delivery", _("交房入住")
+        PHONE = "phone", _("来电")
+        VISIT = "visit", _("来访")
+        IMPORT = "import", _("导入")
+        SALES = "sales", _("销售转入")
+        OTHER = "other", _("其他")
 
-    site = models.ForeignKey(Site, verbose_name="项目", on_delete=models.PROTECT, related_name="customers")
-    kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.PERSON)
-    name = models.CharField("姓名/单位名称", max_length=100)
-    gender = models.CharField("性别", max_length=10, choices=Gender.choices, blank=True, default="")
-    contact_person = models.CharField("联系人", max_length=50, blank=True)
-    email = models.EmailField("邮箱", blank=True)
-    source = models.CharField("来源", max_length=20, choices=Source.choices, default=Source.OTHER)
-    tags = models.ManyToManyField(Tag, verbose_name="标签", blank=True, related_name="customers")
-    note = models.TextField("备注", blank=True)
-    is_active = models.BooleanField("有效", default=True)
+    site = models.ForeignKey(Site, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="customers")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.PERSON)
+    name = models.CharField(_("姓名/单位名称"), max_length=100)
+    gender = models.CharField(_("性别"), max_length=10, choices=Gender.choices, blank=True, default="")
+    contact_person = models.CharField(_("联系人"), max_length=50, blank=True)
+    email = models.EmailField(_("邮箱"), blank=True)
+    source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.OTHER)
+    tags = models.ManyToManyField(Tag, verbose_name=_("标签"), blank=True, related_name="customers")
+    note = models.TextField(_("备注"), blank=True)
+    is_active = models.BooleanField(_("有效"), default=True)
     created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField("建档时间", default=timezone.now)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_at = models.DateTimeField(_("建档时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
-        verbose_name = "客户"
-        verbose_name_plural = "客户"
+        verbose_name = _("客户")
+        verbose_name_plural = _("客户")
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["site", "name"], name="customer_site_name"),
@@ -109,14 +110,14 @@ class CustomerPhone(models.Model):
     """One of a customer's phone numbers; ``last4`` is indexed for 尾号 search."""
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="phones")
-    number = models.CharField("电话", max_length=30)
+    number = models.CharField(_("电话"), max_length=30)
     last4 = models.CharField(max_length=4, db_index=True)
-    label = models.CharField("说明", max_length=20, blank=True)
-    is_primary = models.BooleanField("主号码", default=False)
+    label = models.CharField(_("说明"), max_length=20, blank=True)
+    is_primary = models.BooleanField(_("主号码"), default=False)
 
     class Meta:
-        verbose_name = "客户电话"
-        verbose_name_plural = "客户电话"
+        verbose_name = _("客户电话")
+        verbose_name_plural = _("客户电话")
         ordering = ["-is_primary", "id"]
         indexes = [models.Index(fields=["number"], name="customer_phone_number")]
         constraints = [
@@ -131,17 +132,17 @@ class CustomerUnit(models.Model):
     """A customer's relation to a unit: owner, tenant or family member."""
 
     class Relation(models.TextChoices):
-        OWNER = "owner", "业主"
-        TENANT = "tenant", "租户"
-        FAMILY = "family", "家属"
+        OWNER = "owner", _("业主")
+        TENANT = "tenant", _("租户")
+        FAMILY = "family", _("家属")
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="unit_links")
     unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="customer_links")
-    relation = models.CharField("关系", max_length=10, choices=Relation.choices, default=Relation.OWNER)
+    relation = models.CharField(_("关系"), max_length=10, choices=Relation.choices, default=Relation.OWNER)
 
     class Meta:
-        verbose_name = "客户房屋"
-        verbose_name_plural = "客户房屋"
+        verbose_name = _("客户房屋")
+        verbose_name_plural = _("客户房屋")
         constraints = [
             models.UniqueConstraint(fields=["customer", "unit"], name="customer_unit_unique"),
         ]
@@ -157,6 +158,6 @@ class CustomerEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        verbose_name = "客户变更记录"
-        verbose_name_plural = "客户变更记录"
+        verbose_name = _("客户变更记录")
+        verbose_name_plural = _("客户变更记录")
         ordering = ["-at", "-id"]

@@ -11,6 +11,8 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import Conflict, PermissionDenied, ValidationFailed
 from kefu.core.phones import is_valid, last4, normalize
@@ -20,7 +22,7 @@ from kefu.org.queries import site_ids_for
 
 from .models import Customer, CustomerEvent, CustomerPhone, CustomerUnit, Tag, Unit
 
-CONFLICT_MESSAGE = "保存失败：该客户资料已被他人修改，请刷新后重试"
+CONFLICT_MESSAGE = gettext_lazy("保存失败：该客户资料已被他人修改，请刷新后重试")
 
 
 @dataclass
@@ -56,33 +58,33 @@ def clean_customer_data(data: CustomerData) -> CustomerData:
 
     data.name = (data.name or "").strip()
     if not data.name:
-        err("name", "姓名不能为空")
+        err("name", _("姓名不能为空"))
     elif len(data.name) > 100:
-        err("name", "姓名不能超过 100 字")
+        err("name", _("姓名不能超过 100 字"))
     if data.kind not in Customer.Kind.values:
-        err("kind", "客户类型不正确")
+        err("kind", _("客户类型不正确"))
     if data.gender not in Customer.Gender.values:
-        err("gender", "性别不正确")
+        err("gender", _("性别不正确"))
     if data.source not in Customer.Source.values:
-        err("source", "客户来源不正确")
+        err("source", _("客户来源不正确"))
     phones: list[str] = []
     for raw in data.phones:
         if not (raw or "").strip():
             continue
         number = normalize(raw)
         if not is_valid(number):
-            err("phones", f"手机号码格式不正确：{raw}")
+            err("phones", _("手机号码格式不正确：{phone}").format(phone=raw))
         elif number not in phones:
             phones.append(number)
     if not phones and not errors.get("phones"):
-        err("phones", "请至少填写一个联系电话")
+        err("phones", _("请至少填写一个联系电话"))
     data.phones = phones[:5]
     data.email = (data.email or "").strip()
     if data.email:
         try:
             validate_email(data.email)
         except DjangoValidationError:
-            err("email", "邮箱格式不正确")
+            err("email", _("邮箱格式不正确"))
     for link in data.units:
         link.building, link.entrance, link.room = (
             (link.building or "").strip(),
@@ -90,18 +92,18 @@ def clean_customer_data(data: CustomerData) -> CustomerData:
             (link.room or "").strip(),
         )
         if not link.building or not link.room:
-            err("units", "房屋请填写楼栋和房号")
+            err("units", _("房屋请填写楼栋和房号"))
         elif max(len(link.building), len(link.entrance), len(link.room)) > 20:
-            err("units", "楼栋、单元、房号均不能超过 20 个字符")
+            err("units", _("楼栋、单元、房号均不能超过 20 个字符"))
         if link.relation not in CustomerUnit.Relation.values:
-            err("units", "与房屋的关系不正确")
+            err("units", _("与房屋的关系不正确"))
     data.tags = [t.strip() for t in data.tags if t and t.strip()]
     if any(len(t) > 20 for t in data.tags):
-        err("tags", "标签不能超过 20 个字")
+        err("tags", _("标签不能超过 20 个字"))
     data.contact_person = (data.contact_person or "").strip()[:50]
     data.note = (data.note or "").strip()
     if len(data.note) > 2000:
-        err("note", "备注不能超过 2000 字")
+        err("note", _("备注不能超过 2000 字"))
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
     return data
@@ -114,14 +116,17 @@ def _check_phone_owners(site: Site, phones: list[str], *, exclude: int | None = 
         taken = taken.exclude(customer_id=exclude)
     hit = taken.select_related("customer").first()
     if hit is not None:
-        raise ValidationFailed(f"电话 {hit.number} 已存在（客户：{hit.customer.name}）", field="phones")
+        raise ValidationFailed(
+            _("电话 {phone} 已存在（客户：{customer}）").format(phone=hit.number, customer=hit.customer.name),
+            field="phones",
+        )
 
 
 def _check_site(actor: Staff, site: Site) -> None:
     if not can(actor.role, "customers.edit"):
-        raise PermissionDenied("您没有编辑客户资料的权限")
+        raise PermissionDenied(_("您没有编辑客户资料的权限"))
     if site.id not in site_ids_for(actor):
-        raise PermissionDenied("无权在该项目建档")
+        raise PermissionDenied(_("无权在该项目建档"))
 
 
 def customer_create(*, site: Site, data: CustomerData, actor: Staff, source_event: str = "created") -> Customer:
@@ -188,7 +193,7 @@ def _set_phones(customer: Customer, numbers: list[str]) -> None:
 def _set_units(customer: Customer, links: Iterable[UnitLink]) -> None:
     wanted: dict[int, str] = {}
     for link in links:
-        unit, _ = Unit.objects.get_or_create(
+        unit, _created = Unit.objects.get_or_create(
             site=customer.site, building=link.building, entrance=link.entrance, room=link.room
         )
         wanted[unit.id] = link.relation
@@ -220,10 +225,10 @@ def customers_import_create(*, rows: list[tuple[Site, CustomerData]], actor: Sta
     Importing is its own right (``customers.import``): 系统管理员 may import but not edit by hand.
     """
     if not can(actor.role, "customers.import"):
-        raise PermissionDenied("您没有导入客户资料的权限")
+        raise PermissionDenied(_("您没有导入客户资料的权限"))
     allowed = site_ids_for(actor)
     if any(site.id not in allowed for site, _ in rows):
-        raise PermissionDenied("无权在该项目建档")
+        raise PermissionDenied(_("无权在该项目建档"))
     cleaned = [(site, clean_customer_data(data)) for site, data in rows]
     with transaction.atomic():
         customers = Customer.objects.bulk_create(

@@ -153,7 +153,7 @@ FIELD_LABELS = {
     "source": "来源",
     "note": "备注",
 }
-_CHOICE_LABELS = {
+_CHOICE_LABELS: dict[str, dict[str, Any]] = {
     "kind": dict(Customer.Kind.choices),
     "gender": {**dict(Customer.Gender.choices), "": ""},
     "source": dict(Customer.Source.choices),

@@ -119,7 +119,7 @@ def account_rows() -> list[tuple[str, str, str, str, str]]:
             scope = "全部项目"
         else:
             scope = "、".join(Site.objects.filter(staff=member).values_list("name", flat=True))
-        role = Role(member.role).label
+        role = str(Role(member.role).label)
         if member.department and member.role == Role.DEPT_STAFF:
             role = f"{role}（{member.department.name}）"
         rows.append((role, username, password, member.name, scope))

@@ -2,38 +2,39 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    DIRECTOR = "director", "客服总监"
-    MANAGER = "manager", "客服经理"
-    SUPERVISOR = "supervisor", "客服主管"
-    AGENT = "agent", "客服专员"
-    FRONTDESK = "frontdesk", "前台"
-    TECHNICIAN = "technician", "维修工"
-    DEPT_STAFF = "dept_staff", "部门人员"
-    ADMIN = "admin", "系统管理员"
+    DIRECTOR = "director", _("客服总监")
+    MANAGER = "manager", _("客服经理")
+    SUPERVISOR = "supervisor", _("客服主管")
+    AGENT = "agent", _("客服专员")
+    FRONTDESK = "frontdesk", _("前台")
+    TECHNICIAN = "technician", _("维修工")
+    DEPT_STAFF = "dept_staff", _("部门人员")
+    ADMIN = "admin", _("系统管理员")
 
 
 class Site(models.Model):
     """A project / estate / branch (项目): the boundary of data. Every record belongs to one."""
 
     class Kind(models.TextChoices):
-        RESIDENTIAL = "residential", "住宅小区"
-        OFFICE = "office", "写字楼"
-        COMMERCIAL = "commercial", "商业"
-        AFTERSALES = "aftersales", "售后服务中心"
+        RESIDENTIAL = "residential", _("住宅小区")
+        OFFICE = "office", _("写字楼")
+        COMMERCIAL = "commercial", _("商业")
+        AFTERSALES = "aftersales", _("售后服务中心")
 
-    name = models.CharField("项目名称", max_length=100, unique=True)
-    code = models.CharField("项目编码", max_length=20, unique=True)
-    kind = models.CharField("类型", max_length=20, choices=Kind.choices, default=Kind.RESIDENTIAL)
-    address = models.CharField("地址", max_length=200, blank=True)
-    phone = models.CharField("服务电话", max_length=30, blank=True)
-    is_active = models.BooleanField("启用", default=True)
+    name = models.CharField(_("项目名称"), max_length=100, unique=True)
+    code = models.CharField(_("项目编码"), max_length=20, unique=True)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.RESIDENTIAL)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    phone = models.CharField(_("服务电话"), max_length=30, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = "项目"
-        verbose_name_plural = "项目"
+        verbose_name = _("项目")
+        verbose_name_plural = _("项目")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -44,21 +45,21 @@ class Department(models.Model):
     """A department (部门) that receives dispatched work; company-wide, typed."""
 
     class Kind(models.TextChoices):
-        SERVICE = "service", "客服"
-        ENGINEERING = "engineering", "工程"
-        SECURITY = "security", "秩序维护"
-        ENVIRONMENT = "environment", "环境"
-        FINANCE = "finance", "财务"
-        SALES = "sales", "销售"
-        OTHER = "other", "其他"
+        SERVICE = "service", _("客服")
+        ENGINEERING = "engineering", _("工程")
+        SECURITY = "security", _("秩序维护")
+        ENVIRONMENT = "environment", _("环境")
+        FINANCE = "finance", _("财务")
+        SALES = "sales", _("销售")
+        OTHER = "other", _("其他")
 
-    name = models.CharField("部门名称", max_length=50, unique=True)
-    kind = models.CharField("部门类型", max_length=20, choices=Kind.choices, default=Kind.OTHER)
-    is_active = models.BooleanField("启用", default=True)
+    name = models.CharField(_("部门名称"), max_length=50, unique=True)
+    kind = models.CharField(_("部门类型"), max_length=20, choices=Kind.choices, default=Kind.OTHER)
+    is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = "部门"
-        verbose_name_plural = "部门"
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -68,11 +69,11 @@ class Department(models.Model):
 class Skill(models.Model):
     """A skill (技能) such as 水电 or 电梯; categories may require one for dispatch."""
 
-    name = models.CharField("技能", max_length=30, unique=True)
+    name = models.CharField(_("技能"), max_length=30, unique=True)
 
     class Meta:
-        verbose_name = "技能"
-        verbose_name_plural = "技能"
+        verbose_name = _("技能")
+        verbose_name_plural = _("技能")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -83,23 +84,23 @@ class Staff(models.Model):
     """A staff member (员工): the login account plus role, department, sites and superior."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff")
-    name = models.CharField("姓名", max_length=30)
-    employee_no = models.CharField("工号", max_length=20, unique=True)
-    phone = models.CharField("手机", max_length=20, blank=True)
-    role = models.CharField("岗位", max_length=20, choices=Role.choices)
+    name = models.CharField(_("姓名"), max_length=30)
+    employee_no = models.CharField(_("工号"), max_length=20, unique=True)
+    phone = models.CharField(_("手机"), max_length=20, blank=True)
+    role = models.CharField(_("岗位"), max_length=20, choices=Role.choices)
     department = models.ForeignKey(
-        Department, verbose_name="部门", on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
+        Department, verbose_name=_("部门"), on_delete=models.PROTECT, null=True, blank=True, related_name="staff"
     )
-    sites = models.ManyToManyField(Site, verbose_name="负责项目", related_name="staff", blank=True)
+    sites = models.ManyToManyField(Site, verbose_name=_("负责项目"), related_name="staff", blank=True)
     superior = models.ForeignKey(
-        "self", verbose_name="上级", on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
+        "self", verbose_name=_("上级"), on_delete=models.SET_NULL, null=True, blank=True, related_name="reports"
     )
-    skills = models.ManyToManyField(Skill, verbose_name="技能", blank=True, related_name="staff")
-    is_active = models.BooleanField("在岗", default=True)
+    skills = models.ManyToManyField(Skill, verbose_name=_("技能"), blank=True, related_name="staff")
+    is_active = models.BooleanField(_("在岗"), default=True)
 
     class Meta:
-        verbose_name = "员工"
-        verbose_name_plural = "员工"
+        verbose_name = _("员工")
+        verbose_name_plural = _("员工")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -116,5 +117,5 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "接口令牌"
-        verbose_name_plural = "接口令牌"
+        verbose_name = _("接口令牌")
+        verbose_name_plural = _("接口令牌")

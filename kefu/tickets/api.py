@@ -173,7 +173,7 @@ def _detail(staff: Staff, t: Ticket) -> dict[str, Any]:
             }
             for a in assignments
         ],
-        "allowed_actions": [{"code": code, "label": ACTIONS[code].label} for code in allowed_actions(staff, t)],
+        "allowed_actions": [{"code": code, "label": str(ACTIONS[code].label)} for code in allowed_actions(staff, t)],
     }
 
 

@@ -9,19 +9,24 @@ service.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from kefu.org.models import Role
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class Kind(models.TextChoices):
-    INQUIRY = "inquiry", "咨询"
-    COMPLAINT = "complaint", "投诉"
-    REPAIR = "repair", "报修"
-    SUGGESTION = "suggestion", "建议"
-    HELP = "help", "求助"
-    PRAISE = "praise", "表扬"
+    INQUIRY = "inquiry", _("咨询")
+    COMPLAINT = "complaint", _("投诉")
+    REPAIR = "repair", _("报修")
+    SUGGESTION = "suggestion", _("建议")
+    HELP = "help", _("求助")
+    PRAISE = "praise", _("表扬")
 
 
 NUMBER_PREFIX: dict[str, str] = {
@@ -35,17 +40,17 @@ NUMBER_PREFIX: dict[str, str] = {
 
 
 class Status(models.TextChoices):
-    NEW = "new", "待受理"
-    RECEIVED = "received", "已受理"
-    DISPATCHED = "dispatched", "已派单"
-    ACCEPTED = "accepted", "已接单"
-    IN_PROGRESS = "in_progress", "处理中"
-    SUSPENDED = "suspended", "挂起"
-    PENDING_CONFIRM = "pending_confirm", "待确认"
-    RESOLVED = "resolved", "已办结"
-    VISITED = "visited", "已回访"
-    CLOSED = "closed", "已关闭"
-    CANCELLED = "cancelled", "已撤销"
+    NEW = "new", _("待受理")
+    RECEIVED = "received", _("已受理")
+    DISPATCHED = "dispatched", _("已派单")
+    ACCEPTED = "accepted", _("已接单")
+    IN_PROGRESS = "in_progress", _("处理中")
+    SUSPENDED = "suspended", _("挂起")
+    PENDING_CONFIRM = "pending_confirm", _("待确认")
+    RESOLVED = "resolved", _("已办结")
+    VISITED = "visited", _("已回访")
+    CLOSED = "closed", _("已关闭")
+    CANCELLED = "cancelled", _("已撤销")
 
 
 # One colour per state, the same on every page (UI.md).
@@ -80,7 +85,7 @@ class Action:
     assignee, may take it too."""
 
     code: str
-    label: str
+    label: StrOrPromise
     roles: frozenset[str]
     handler: bool = False
     needs_reason: bool = False
@@ -94,20 +99,20 @@ _SUPERVISORS = frozenset({Role.SUPERVISOR, Role.MANAGER, Role.DIRECTOR})
 ACTIONS: dict[str, Action] = {
     a.code: a
     for a in [
-        Action("receive", "受理", _OFFICE),
-        Action("dispatch", "派单", _DESK),
-        Action("transfer", "转派", _SUPERVISORS, needs_reason=True),
-        Action("accept", "接单", _SUPERVISORS, handler=True),
-        Action("arrive", "到场", _SUPERVISORS, handler=True),
-        Action("start", "开始处理", _SUPERVISORS, handler=True),
-        Action("suspend", "挂起", _DESK, handler=True, needs_reason=True),
-        Action("resume", "恢复", _DESK, handler=True),
-        Action("complete", "完成", _DESK, handler=True),
-        Action("confirm", "客户确认", _OFFICE),
-        Action("reject", "客户不认可", _OFFICE, needs_reason=True),
-        Action("close", "关闭", _DESK),
-        Action("cancel", "撤销", _DESK, needs_reason=True, danger=True),
-        Action("reopen", "重新打开", _DESK, needs_reason=True),
+        Action("receive", _("受理"), _OFFICE),
+        Action("dispatch", _("派单"), _DESK),
+        Action("transfer", _("转派"), _SUPERVISORS, needs_reason=True),
+        Action("accept", _("接单"), _SUPERVISORS, handler=True),
+        Action("arrive", _("到场"), _SUPERVISORS, handler=True),
+        Action("start", _("开始处理"), _SUPERVISORS, handler=True),
+        Action("suspend", _("挂起"), _DESK, handler=True, needs_reason=True),
+        Action("resume", _("恢复"), _DESK, handler=True),
+        Action("complete", _("完成"), _DESK, handler=True),
+        Action("confirm", _("客户确认"), _OFFICE),
+        Action("reject", _("客户不认可"), _OFFICE, needs_reason=True),
+        Action("close", _("关闭"), _DESK),
+        Action("cancel", _("撤销"), _DESK, needs_reason=True, danger=True),
+        Action("reopen", _("重新打开"), _DESK, needs_reason=True),
     ]
 }
 

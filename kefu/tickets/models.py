@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from kefu.customers.models import Customer, Unit
 from kefu.org.models import Department, Site, Skill, Staff
@@ -13,20 +14,20 @@ from .lifecycle import DONE_FOR_SLA, ENDED, STATUS_COLORS, Kind, Status
 
 
 class Channel(models.TextChoices):
-    PHONE = "phone", "电话"
-    VISIT = "visit", "来访"
-    WEB = "web", "网页"
-    WECHAT = "wechat", "微信"
-    EMAIL = "email", "邮件"
-    PATROL = "patrol", "巡查"
-    APP = "app", "App"
+    PHONE = "phone", _("电话")
+    VISIT = "visit", _("来访")
+    WEB = "web", _("网页")
+    WECHAT = "wechat", _("微信")
+    EMAIL = "email", _("邮件")
+    PATROL = "patrol", _("巡查")
+    APP = "app", _("App")
 
 
 class Urgency(models.TextChoices):
-    LOW = "low", "一般"
-    NORMAL = "normal", "较急"
-    HIGH = "high", "紧急"
-    CRITICAL = "critical", "特急"
+    LOW = "low", _("一般")
+    NORMAL = "normal", _("较急")
+    HIGH = "high", _("紧急")
+    CRITICAL = "critical", _("特急")
 
 
 class Category(models.Model):
@@ -37,20 +38,20 @@ class Category(models.Model):
     """
 
     parent = models.ForeignKey(
-        "self", verbose_name="上级分类", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self", verbose_name=_("上级分类"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
     )
-    name = models.CharField("分类名称", max_length=50)
-    kinds = models.JSONField("适用类型", default=list, blank=True, help_text="为空表示适用全部类型")
+    name = models.CharField(_("分类名称"), max_length=50)
+    kinds = models.JSONField(_("适用类型"), default=list, blank=True, help_text=_("为空表示适用全部类型"))
     department = models.ForeignKey(
-        Department, verbose_name="派往部门", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Department, verbose_name=_("派往部门"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    skill = models.ForeignKey(Skill, verbose_name="所需技能", on_delete=models.SET_NULL, null=True, blank=True)
-    sort = models.PositiveIntegerField("排序", default=0)
-    is_active = models.BooleanField("启用", default=True)
+    skill = models.ForeignKey(Skill, verbose_name=_("所需技能"), on_delete=models.SET_NULL, null=True, blank=True)
+    sort = models.PositiveIntegerField(_("排序"), default=0)
+    is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = "报事分类"
-        verbose_name_plural = "报事分类"
+        verbose_name = _("报事分类")
+        verbose_name_plural = _("报事分类")
         ordering = ["sort", "id"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_per_parent"),
@@ -75,14 +76,14 @@ class Category(models.Model):
 class SlaPolicy(models.Model):
     """Response and resolution time limits (时限标准) per kind × urgency, in minutes."""
 
-    kind = models.CharField("工单类型", max_length=20, choices=Kind.choices)
-    urgency = models.CharField("紧急程度", max_length=20, choices=Urgency.choices)
-    respond_minutes = models.PositiveIntegerField("响应时限(分钟)")
-    resolve_minutes = models.PositiveIntegerField("办结时限(分钟)")
+    kind = models.CharField(_("工单类型"), max_length=20, choices=Kind.choices)
+    urgency = models.CharField(_("紧急程度"), max_length=20, choices=Urgency.choices)
+    respond_minutes = models.PositiveIntegerField(_("响应时限(分钟)"))
+    resolve_minutes = models.PositiveIntegerField(_("办结时限(分钟)"))
 
     class Meta:
-        verbose_name = "时限标准"
-        verbose_name_plural = "时限标准"
+        verbose_name = _("时限标准")
+        verbose_name_plural = _("时限标准")
         constraints = [models.UniqueConstraint(fields=["kind", "urgency"], name="sla_policy_unique")]
 
 
@@ -105,67 +106,72 @@ class TicketQuerySet(models.QuerySet["Ticket"]):
 class Ticket(models.Model):
     """A ticket (工单/报事) of any kind, from intake to close."""
 
-    site = models.ForeignKey(Site, verbose_name="项目", on_delete=models.PROTECT, related_name="tickets")
-    number = models.CharField("工单号", max_length=30)
-    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
-    channel = models.CharField("来源渠道", max_length=20, choices=Channel.choices)
-    category = models.ForeignKey(Category, verbose_name="分类", on_delete=models.PROTECT, null=True, blank=True)
-    urgency = models.CharField("紧急程度", max_length=20, choices=Urgency.choices, default=Urgency.LOW)
-    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.NEW)
+    site = models.ForeignKey(Site, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="tickets")
+    number = models.CharField(_("工单号"), max_length=30)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    channel = models.CharField(_("来源渠道"), max_length=20, choices=Channel.choices)
+    category = models.ForeignKey(Category, verbose_name=_("分类"), on_delete=models.PROTECT, null=True, blank=True)
+    urgency = models.CharField(_("紧急程度"), max_length=20, choices=Urgency.choices, default=Urgency.LOW)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.NEW)
     suspended_from = models.CharField(max_length=20, blank=True)
 
     customer = models.ForeignKey(
-        Customer, verbose_name="客户", on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+        Customer, verbose_name=_("客户"), on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
     )
-    unit = models.ForeignKey(Unit, verbose_name="房屋", on_delete=models.PROTECT, null=True, blank=True)
-    contact_name = models.CharField("联系人", max_length=50, blank=True)
-    contact_phone = models.CharField("联系电话", max_length=30, blank=True)
-    content = models.TextField("内容")
+    unit = models.ForeignKey(Unit, verbose_name=_("房屋"), on_delete=models.PROTECT, null=True, blank=True)
+    contact_name = models.CharField(_("联系人"), max_length=50, blank=True)
+    contact_phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    content = models.TextField(_("内容"))
 
     first_responder = models.ForeignKey(
-        Staff, verbose_name="首问责任人", on_delete=models.PROTECT, related_name="first_response_tickets"
+        Staff, verbose_name=_("首问责任人"), on_delete=models.PROTECT, related_name="first_response_tickets"
     )
     department = models.ForeignKey(
-        Department, verbose_name="处理部门", on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
+        Department, verbose_name=_("处理部门"), on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"
     )
     assignee = models.ForeignKey(
-        Staff, verbose_name="处理人", on_delete=models.PROTECT, null=True, blank=True, related_name="assigned_tickets"
+        Staff,
+        verbose_name=_("处理人"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_tickets",
     )
 
-    created_at = models.DateTimeField("受理时间", default=timezone.now)
-    updated_at = models.DateTimeField("更新时间", default=timezone.now)
-    dispatched_at = models.DateTimeField("派单时间", null=True, blank=True)
-    accepted_at = models.DateTimeField("接单时间", null=True, blank=True)
-    arrived_at = models.DateTimeField("到场时间", null=True, blank=True)
-    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
-    confirmed_at = models.DateTimeField("确认时间", null=True, blank=True)
-    closed_at = models.DateTimeField("关闭时间", null=True, blank=True)
-    respond_due = models.DateTimeField("响应期限", null=True, blank=True)
-    resolve_due = models.DateTimeField("办结期限", null=True, blank=True)
-    responded_at = models.DateTimeField("响应时间", null=True, blank=True)
+    created_at = models.DateTimeField(_("受理时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
+    dispatched_at = models.DateTimeField(_("派单时间"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("接单时间"), null=True, blank=True)
+    arrived_at = models.DateTimeField(_("到场时间"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    respond_due = models.DateTimeField(_("响应期限"), null=True, blank=True)
+    resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True)
+    responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
 
-    first_contact_resolved = models.BooleanField("一次解决", default=False)
-    reopen_count = models.PositiveIntegerField("重开次数", default=0)
-    cancel_reason = models.CharField("撤销原因", max_length=200, blank=True)
+    first_contact_resolved = models.BooleanField(_("一次解决"), default=False)
+    reopen_count = models.PositiveIntegerField(_("重开次数"), default=0)
+    cancel_reason = models.CharField(_("撤销原因"), max_length=200, blank=True)
 
     # Repair field report (完工).
-    work_notes = models.TextField("维修记录", blank=True)
-    materials = models.CharField("使用材料", max_length=300, blank=True)
-    work_hours = models.DecimalField("工时(小时)", max_digits=6, decimal_places=2, null=True, blank=True)
-    is_paid = models.BooleanField("有偿服务", default=False)
-    fee = models.DecimalField("费用(元)", max_digits=10, decimal_places=2, null=True, blank=True)
+    work_notes = models.TextField(_("维修记录"), blank=True)
+    materials = models.CharField(_("使用材料"), max_length=300, blank=True)
+    work_hours = models.DecimalField(_("工时(小时)"), max_digits=6, decimal_places=2, null=True, blank=True)
+    is_paid = models.BooleanField(_("有偿服务"), default=False)
+    fee = models.DecimalField(_("费用(元)"), max_digits=10, decimal_places=2, null=True, blank=True)
 
     # Customer confirmation (业主确认).
-    confirmed_by = models.CharField("确认人", max_length=50, blank=True)
-    confirm_method = models.CharField("确认方式", max_length=20, blank=True)
+    confirmed_by = models.CharField(_("确认人"), max_length=50, blank=True)
+    confirm_method = models.CharField(_("确认方式"), max_length=20, blank=True)
 
     version = models.PositiveIntegerField(default=1)
 
     objects = TicketQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "工单"
-        verbose_name_plural = "工单"
+        verbose_name = _("工单")
+        verbose_name_plural = _("工单")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["site", "number"], name="ticket_number_unique_per_site"),
@@ -198,8 +204,8 @@ class TicketEvent(models.Model):
     """One entry of a ticket's timeline, written explicitly by the service that acted."""
 
     class Visibility(models.TextChoices):
-        INTERNAL = "internal", "内部"
-        PUBLIC = "public", "客户可见"
+        INTERNAL = "internal", _("内部")
+        PUBLIC = "public", _("客户可见")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -212,8 +218,8 @@ class TicketEvent(models.Model):
     data = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        verbose_name = "工单记录"
-        verbose_name_plural = "工单记录"
+        verbose_name = _("工单记录")
+        verbose_name_plural = _("工单记录")
         ordering = ["at", "id"]
         indexes = [
             models.Index(fields=["ticket", "at"], name="ticket_event_ticket_at"),
@@ -225,9 +231,9 @@ class Assignment(models.Model):
     """A hand-over of a ticket (派单/转派): from whom to whom, by whom, why, when."""
 
     class Mode(models.TextChoices):
-        AUTO = "auto", "自动派单"
-        MANUAL = "manual", "人工派单"
-        TRANSFER = "transfer", "转派"
+        AUTO = "auto", _("自动派单")
+        MANUAL = "manual", _("人工派单")
+        TRANSFER = "transfer", _("转派")
 
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="assignments")
     mode = models.CharField(max_length=10, choices=Mode.choices)
@@ -240,8 +246,8 @@ class Assignment(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "派单记录"
-        verbose_name_plural = "派单记录"
+        verbose_name = _("派单记录")
+        verbose_name_plural = _("派单记录")
         ordering = ["at", "id"]
 
 
@@ -263,6 +269,6 @@ class Attachment(models.Model):
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "附件"
-        verbose_name_plural = "附件"
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
         ordering = ["id"]

@@ -12,6 +12,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import Conflict, PermissionDenied, ValidationFailed
 from kefu.core.numbering import next_value
@@ -29,7 +31,7 @@ from .models import Assignment, Attachment, Category, Channel, Ticket, TicketEve
 from .queries import is_handler
 from .sla import due_times
 
-CONFLICT_MESSAGE = "操作失败：该工单已被他人处理，请刷新后重试"
+CONFLICT_MESSAGE = gettext_lazy("操作失败：该工单已被他人处理，请刷新后重试")
 MAX_CONTENT = 5000
 
 
@@ -59,35 +61,35 @@ def ticket_create(
     contact; otherwise a category with a dispatch rule sends the ticket on automatically.
     """
     if not can(actor.role, "tickets.intake"):
-        raise PermissionDenied("您没有受理工单的权限")
+        raise PermissionDenied(_("您没有受理工单的权限"))
     errors: dict[str, list[str]] = {}
     if site.id not in site_ids_for(actor):
-        errors.setdefault("site", []).append("无权在该项目受理工单")
+        errors.setdefault("site", []).append(_("无权在该项目受理工单"))
     if kind not in Kind.values:
-        errors.setdefault("kind", []).append("请选择正确的工单类型")
+        errors.setdefault("kind", []).append(_("请选择正确的工单类型"))
     if channel not in Channel.values:
-        errors.setdefault("channel", []).append("请选择正确的来源渠道")
+        errors.setdefault("channel", []).append(_("请选择正确的来源渠道"))
     if urgency not in Urgency.values:
-        errors.setdefault("urgency", []).append("请选择正确的紧急程度")
+        errors.setdefault("urgency", []).append(_("请选择正确的紧急程度"))
     content = (content or "").strip()
     if not content:
-        errors.setdefault("content", []).append("内容不能为空")
+        errors.setdefault("content", []).append(_("内容不能为空"))
     elif len(content) > MAX_CONTENT:
-        errors.setdefault("content", []).append(f"内容不能超过 {MAX_CONTENT} 字")
+        errors.setdefault("content", []).append(_("内容不能超过 {n} 字").format(n=MAX_CONTENT))
     if category is not None and (not category.is_active or not category.applies_to(kind)):
-        errors.setdefault("category", []).append("该分类不适用于所选工单类型")
+        errors.setdefault("category", []).append(_("该分类不适用于所选工单类型"))
     if customer is not None and customer.site_id != site.id:
-        errors.setdefault("customer", []).append("客户不属于该项目")
+        errors.setdefault("customer", []).append(_("客户不属于该项目"))
     if unit is not None and unit.site_id != site.id:
-        errors.setdefault("unit", []).append("房屋不属于该项目")
+        errors.setdefault("unit", []).append(_("房屋不属于该项目"))
     contact_phone = normalize(contact_phone)
     if contact_phone and not is_valid(contact_phone):
-        errors.setdefault("contact_phone", []).append("联系电话格式不正确")
+        errors.setdefault("contact_phone", []).append(_("联系电话格式不正确"))
     answer = (answer or "").strip()
     if answer and kind != Kind.INQUIRY:
-        errors.setdefault("answer", []).append("只有咨询可以在受理时直接答复办结")
+        errors.setdefault("answer", []).append(_("只有咨询可以在受理时直接答复办结"))
     if kind in (Kind.REPAIR, Kind.COMPLAINT) and customer is None and not contact_phone and channel != Channel.PATROL:
-        errors.setdefault("customer", []).append("请选择客户或填写联系电话")
+        errors.setdefault("customer", []).append(_("请选择客户或填写联系电话"))
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
     extensions = check_photos(list(photos))
@@ -160,11 +162,11 @@ def ticket_create_with_new_customer(
     if room.strip():
         parts = parse_room(room)
         if parts is None:
-            errors["room"] = ["房号格式不正确，请按 楼栋-单元-房号 填写，如 1-2-301"]
+            errors["room"] = [_("房号格式不正确，请按 楼栋-单元-房号 填写，如 1-2-301")]
         else:
             links.append(UnitLink(*parts))
     if not (contact_name or "").strip():
-        errors["contact_name"] = ["新建客户档案请填写联系人姓名"]
+        errors["contact_name"] = [_("新建客户档案请填写联系人姓名")]
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
     with transaction.atomic():
@@ -240,15 +242,15 @@ def ticket_dispatch(
     _check_action(ticket, actor, "dispatch")
     reason = (reason or "").strip()
     if len(reason) > 200:
-        raise ValidationFailed("说明不能超过 200 字", field="reason")
+        raise ValidationFailed(_("说明不能超过 200 字"), field="reason")
     with transaction.atomic():
         mode = Assignment.Mode.MANUAL
         if department is None and assignee is None:
             if ticket.category is None:
-                raise ValidationFailed("该工单没有分类，无法自动派单，请选择处理部门或处理人", field="department")
+                raise ValidationFailed(_("该工单没有分类，无法自动派单，请选择处理部门或处理人"), field="department")
             department, assignee = pick_handler(site=ticket.site, category=ticket.category)
             if department is None:
-                raise ValidationFailed("该分类没有派单规则，请选择处理部门或处理人", field="department")
+                raise ValidationFailed(_("该分类没有派单规则，请选择处理部门或处理人"), field="department")
             mode = Assignment.Mode.AUTO
         department, assignee = _check_target(ticket, department, assignee)
         _dispatch(ticket, actor, department, assignee, mode=mode, reason=reason, version=version)
@@ -267,12 +269,12 @@ def ticket_transfer(
     """A supervisor hands the ticket to another department or person (转派)."""
     _check_fresh(ticket, version)
     _check_action(ticket, actor, "transfer")
-    reason = _required_reason(reason, "请填写转派原因")
+    reason = _required_reason(reason, _("请填写转派原因"))
     if department is None and assignee is None:
-        raise ValidationFailed("请选择转派的部门或处理人", field="assignee")
+        raise ValidationFailed(_("请选择转派的部门或处理人"), field="assignee")
     department, assignee = _check_target(ticket, department, assignee)
     if assignee is not None and assignee.id == ticket.assignee_id:
-        raise ValidationFailed("转派对象与当前处理人相同", field="assignee")
+        raise ValidationFailed(_("转派对象与当前处理人相同"), field="assignee")
     with transaction.atomic():
         _dispatch(ticket, actor, department, assignee, mode=Assignment.Mode.TRANSFER, reason=reason, version=version)
     return ticket
@@ -283,13 +285,13 @@ def _check_target(
 ) -> tuple[Department | None, Staff | None]:
     if assignee is not None:
         if not assignee.is_active or not assignee.sites.filter(id=ticket.site_id).exists():
-            raise ValidationFailed("处理人不在该项目或已停用", field="assignee")
+            raise ValidationFailed(_("处理人不在该项目或已停用"), field="assignee")
         if department is None:
             department = assignee.department
         elif assignee.department_id != department.id:
-            raise ValidationFailed("处理人不属于所选部门", field="assignee")
+            raise ValidationFailed(_("处理人不属于所选部门"), field="assignee")
     if department is not None and not department.is_active:
-        raise ValidationFailed("所选部门已停用", field="department")
+        raise ValidationFailed(_("所选部门已停用"), field="department")
     return department, assignee
 
 
@@ -367,15 +369,15 @@ def ticket_transition(
     extra fields written in the same conditional UPDATE.
     """
     if action in ("dispatch", "transfer"):
-        raise ValidationFailed("派单与转派请使用派单功能")
+        raise ValidationFailed(_("派单与转派请使用派单功能"))
     _check_fresh(ticket, version)
     _check_action(ticket, actor, action)
     spec = ACTIONS[action]
     note = (note or "").strip()
     if spec.needs_reason and not note:
-        raise ValidationFailed(f"请填写{spec.label}原因", field="note")
+        raise ValidationFailed(_("请填写{action}原因").format(action=spec.label), field="note")
     if len(note) > MAX_CONTENT:
-        raise ValidationFailed(f"说明不能超过 {MAX_CONTENT} 字", field="note")
+        raise ValidationFailed(_("说明不能超过 {n} 字").format(n=MAX_CONTENT), field="note")
     now = timezone.now()
     target, fields = transition_changes(ticket=ticket, action=action, actor=actor, now=now, note=note)
     fields.update(changes or {})
@@ -463,20 +465,20 @@ def ticket_complete(
     _check_fresh(ticket, version)
     errors: dict[str, list[str]] = {}
     work_notes = (work_notes or "").strip()
-    hours = _decimal(work_hours, "work_hours", "工时", errors, maximum=Decimal("999"))
-    money = _decimal(fee, "fee", "费用", errors, maximum=Decimal("99999999"))
+    hours = _decimal(work_hours, "work_hours", _("工时"), errors, maximum=Decimal("999"))
+    money = _decimal(fee, "fee", _("费用"), errors, maximum=Decimal("99999999"))
     if ticket.kind == Kind.REPAIR and not work_notes:
-        errors.setdefault("work_notes", []).append("请填写维修记录")
+        errors.setdefault("work_notes", []).append(_("请填写维修记录"))
     if len(work_notes) > MAX_CONTENT:
-        errors.setdefault("work_notes", []).append(f"维修记录不能超过 {MAX_CONTENT} 字")
+        errors.setdefault("work_notes", []).append(_("维修记录不能超过 {n} 字").format(n=MAX_CONTENT))
     if len(materials or "") > 300:
-        errors.setdefault("materials", []).append("使用材料不能超过 300 字")
+        errors.setdefault("materials", []).append(_("使用材料不能超过 300 字"))
     if is_paid and money is None:
-        errors.setdefault("fee", []).append("有偿服务请填写费用")
+        errors.setdefault("fee", []).append(_("有偿服务请填写费用"))
     if not is_paid and money:
-        errors.setdefault("fee", []).append("无偿服务不应填写费用")
+        errors.setdefault("fee", []).append(_("无偿服务不应填写费用"))
     if ticket.kind != Kind.REPAIR and not (note or "").strip() and not work_notes:
-        errors.setdefault("note", []).append("请填写处理结果")
+        errors.setdefault("note", []).append(_("请填写处理结果"))
     if errors:
         _check_action(ticket, actor, "complete")
         raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
@@ -503,7 +505,11 @@ def ticket_complete(
     return ticket
 
 
-CONFIRM_METHODS = {"phone": "电话确认", "onsite": "现场签字", "link": "链接确认"}
+CONFIRM_METHODS = {
+    "phone": gettext_lazy("电话确认"),
+    "onsite": gettext_lazy("现场签字"),
+    "link": gettext_lazy("链接确认"),
+}
 
 
 def ticket_confirm(
@@ -514,10 +520,10 @@ def ticket_confirm(
     confirmed_by = (confirmed_by or "").strip()
     if method not in CONFIRM_METHODS:
         _check_action(ticket, actor, "confirm")
-        raise ValidationFailed("请选择确认方式", field="method")
+        raise ValidationFailed(_("请选择确认方式"), field="method")
     if not confirmed_by:
         _check_action(ticket, actor, "confirm")
-        raise ValidationFailed("请填写确认人", field="confirmed_by")
+        raise ValidationFailed(_("请填写确认人"), field="confirmed_by")
     return ticket_transition(
         ticket=ticket,
         action="confirm",
@@ -538,14 +544,14 @@ def ticket_add_note(*, ticket: Ticket, actor: Staff, text: str, public: bool = F
     Anyone who sees the ticket may add an internal note; only the desk roles and the
     ticket's handler may speak to the customer."""
     if public and not (actor.role in _REPLY_ROLES or is_handler(actor, ticket)):
-        raise PermissionDenied("您没有答复客户的权限")
+        raise PermissionDenied(_("您没有答复客户的权限"))
     text = (text or "").strip()
     if not text:
-        raise ValidationFailed("内容不能为空", field="text")
+        raise ValidationFailed(_("内容不能为空"), field="text")
     if len(text) > MAX_CONTENT:
-        raise ValidationFailed(f"内容不能超过 {MAX_CONTENT} 字", field="text")
+        raise ValidationFailed(_("内容不能超过 {n} 字").format(n=MAX_CONTENT), field="text")
     if ticket.status in (Status.CLOSED, Status.CANCELLED) and public:
-        raise ValidationFailed("工单已结束，不能再答复客户")
+        raise ValidationFailed(_("工单已结束，不能再答复客户"))
     with transaction.atomic():
         if public and ticket.responded_at is None:
             # A reply is a response; no version bump, as a note never conflicts with an action.
@@ -567,16 +573,16 @@ def _check_fresh(ticket: Ticket, version: int) -> None:
 def _check_action(ticket: Ticket, actor: Staff, action: str) -> None:
     spec = ACTIONS.get(action)
     if spec is None:
-        raise ValidationFailed("不支持的操作")
+        raise ValidationFailed(_("不支持的操作"))
     if next_status(ticket.kind, ticket.status, action, suspended_from=ticket.suspended_from) is None:
         raise ValidationFailed(_refusal(ticket, action))
     if not (actor.role in spec.roles or (spec.handler and is_handler(actor, ticket))):
-        raise PermissionDenied(f"您没有权限对该工单执行“{spec.label}”")
+        raise PermissionDenied(_("您没有权限对该工单执行“{action}”").format(action=spec.label))
 
 
 def _refusal(ticket: Ticket, action: str) -> str:
     label = ACTIONS[action].label if action in ACTIONS else action
-    return f"工单当前状态为“{ticket.get_status_display()}”，不能执行“{label}”"
+    return _("工单当前状态为“{status}”，不能执行“{action}”").format(status=ticket.get_status_display(), action=label)
 
 
 def _apply(ticket: Ticket, version: int, **fields: Any) -> None:
@@ -647,10 +653,10 @@ def _decimal(value: Any, field: str, label: str, errors: dict[str, list[str]], *
     try:
         number = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        errors.setdefault(field, []).append(f"{label}必须是数字")
+        errors.setdefault(field, []).append(_("{label}必须是数字").format(label=label))
         return None
     if not number.is_finite() or number < 0 or number > maximum:
-        errors.setdefault(field, []).append(f"{label}必须在 0 到 {maximum} 之间")
+        errors.setdefault(field, []).append(_("{label}必须在 0 到 {maximum} 之间").format(label=label, maximum=maximum))
         return None
     return number.quantize(Decimal("0.01"))
 
@@ -660,5 +666,5 @@ def _required_reason(reason: str, message: str) -> str:
     if not reason:
         raise ValidationFailed(message, field="reason")
     if len(reason) > 200:
-        raise ValidationFailed("原因不能超过 200 字", field="reason")
+        raise ValidationFailed(_("原因不能超过 200 字"), field="reason")
     return reason

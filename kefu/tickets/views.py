@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import Conflict, DomainError, PermissionDenied
@@ -69,7 +70,7 @@ def home(request: HttpRequest, me: Staff) -> HttpResponse:
         "today": qs.filter(created_at__gte=timezone.localtime(now).replace(hour=0, minute=0, second=0)).count(),
     }
     context = {
-        "page_title": "首页",
+        "page_title": _("首页"),
         "counts": counts,
         "mine_list": list(with_list_columns(mine).order_by("resolve_due", "id")[:10]),
         "overdue_list": list(with_list_columns(qs.overdue(now)).order_by("resolve_due", "id")[:10]),
@@ -95,7 +96,7 @@ def _filtered(request: HttpRequest, me: Staff) -> TicketQuerySet:
 def ticket_list(request: HttpRequest, me: Staff) -> HttpResponse:
     page = paginate(request, with_list_columns(_filtered(request, me)))
     context = {
-        "page_title": "工单列表",
+        "page_title": _("工单列表"),
         "page": page,
         "tickets": page.object_list,
         "now": timezone.now(),
@@ -115,26 +116,26 @@ def ticket_list(request: HttpRequest, me: Staff) -> HttpResponse:
 @staff_view
 def ticket_export(request: HttpRequest, me: Staff) -> HttpResponse:
     if not can(me.role, "tickets.export"):
-        raise PermissionDenied("您没有导出工单的权限")
+        raise PermissionDenied(_("您没有导出工单的权限"))
     qs = with_list_columns(_filtered(request, me))[:EXPORT_LIMIT]
     see_phone = can(me.role, "customers.see_phone")
     headers = [
-        "工单号",
-        "项目",
-        "类型",
-        "渠道",
-        "分类",
-        "紧急程度",
-        "状态",
-        "客户/联系人",
-        "联系电话",
-        "内容",
-        "首问责任人",
-        "处理部门",
-        "处理人",
-        "受理时间",
-        "办结期限",
-        "是否超时",
+        _("工单号"),
+        _("项目"),
+        _("类型"),
+        _("渠道"),
+        _("分类"),
+        _("紧急程度"),
+        _("状态"),
+        _("客户/联系人"),
+        _("联系电话"),
+        _("内容"),
+        _("首问责任人"),
+        _("处理部门"),
+        _("处理人"),
+        _("受理时间"),
+        _("办结期限"),
+        _("是否超时"),
     ]
     now = timezone.now()
 
@@ -156,11 +157,11 @@ def ticket_export(request: HttpRequest, me: Staff) -> HttpResponse:
                 t.assignee.name if t.assignee else "",
                 _fmt(t.created_at),
                 _fmt(t.resolve_due),
-                "是" if t.is_overdue(now) else "否",
+                _("是") if t.is_overdue(now) else _("否"),
             ]
 
-    content = workbook("工单", headers, rows(), widths=[20, 14, 8, 8, 14, 8, 8, 12, 14, 40, 10, 10, 10, 17, 17, 8])
-    return download(content, f"工单_{timezone.localdate():%Y%m%d}.xlsx")
+    content = workbook(_("工单"), headers, rows(), widths=[20, 14, 8, 8, 14, 8, 8, 12, 14, 40, 10, 10, 10, 17, 17, 8])
+    return download(content, _("工单_{date}.xlsx").format(date=f"{timezone.localdate():%Y%m%d}"))
 
 
 def _fmt(value: Any) -> str:
@@ -174,7 +175,7 @@ def _fmt(value: Any) -> str:
 def intake(request: HttpRequest, me: Staff) -> HttpResponse:
     """业务受理: find or pick the customer, then take the ticket in one form."""
     if not can(me.role, "tickets.intake"):
-        raise PermissionDenied("您没有受理工单的权限")
+        raise PermissionDenied(_("您没有受理工单的权限"))
     sites = list(Site.objects.filter(id__in=site_ids_for(me)).order_by("id"))
     errors: dict[str, list[str]] = {}
     data: dict[str, Any] = {
@@ -207,7 +208,7 @@ def intake(request: HttpRequest, me: Staff) -> HttpResponse:
     )
     data.setdefault("site", default_site)
     context = {
-        "page_title": "业务受理",
+        "page_title": _("业务受理"),
         "sites": sites,
         "kinds": Kind.choices,
         "channels": Channel.choices,
@@ -225,14 +226,14 @@ def intake(request: HttpRequest, me: Staff) -> HttpResponse:
 def _create_from_form(me: Staff, cd: dict[str, Any], request: HttpRequest) -> Ticket:
     site = Site.objects.filter(pk=cd["site"], id__in=site_ids_for(me)).first()
     if site is None:
-        raise DomainError("请选择项目", field="site")
+        raise DomainError(_("请选择项目"), field="site")
     category = Category.objects.filter(pk=cd["category"]).first() if cd.get("category") else None
     customer = customers_for(me).filter(pk=cd["customer"]).first() if cd.get("customer") else None
     unit = Unit.objects.filter(pk=cd["unit"], site=site).first() if cd.get("unit") else None
     if cd.get("category") and category is None:
-        raise DomainError("分类不存在", field="category")
+        raise DomainError(_("分类不存在"), field="category")
     if cd.get("customer") and customer is None:
-        raise DomainError("客户不存在", field="customer")
+        raise DomainError(_("客户不存在"), field="customer")
     if customer is None and cd.get("new_customer"):
         return services.ticket_create_with_new_customer(
             site=site,
@@ -268,11 +269,11 @@ def _create_from_form(me: Staff, cd: dict[str, Any], request: HttpRequest) -> Ti
 
 def _created_message(ticket: Ticket) -> str:
     if ticket.status == Status.CLOSED:
-        return f"受理成功：{ticket.number} 已当场答复办结"
+        return _("受理成功：{number} 已当场答复办结").format(number=ticket.number)
     if ticket.status == Status.DISPATCHED:
         who = ticket.assignee.name if ticket.assignee else (ticket.department.name if ticket.department else "")
-        return f"受理成功：{ticket.number} 已自动派单给 {who}"
-    return f"受理成功：{ticket.number}"
+        return _("受理成功：{number} 已自动派单给 {who}").format(number=ticket.number, who=who)
+    return _("受理成功：{number}").format(number=ticket.number)
 
 
 @staff_view
@@ -310,7 +311,7 @@ def _detail_context(me: Staff, ticket: Ticket) -> dict[str, Any]:
         .order_by("department_id", "id")
     )
     return {
-        "page_title": f"工单详情 {ticket.number}",
+        "page_title": _("工单详情 {number}").format(number=ticket.number),
         "t": ticket,
         "actions": actions,
         "action_specs": {code: ACTIONS[code] for code in actions},
@@ -339,7 +340,7 @@ def attachment(request: HttpRequest, me: Staff, pk: int, attachment_id: int) -> 
     ticket = ticket_get_for_user(staff=me, pk=pk)
     item = Attachment.objects.filter(pk=attachment_id, ticket=ticket).first()
     if item is None:
-        raise Http404("附件不存在")
+        raise Http404(_("附件不存在"))
     return FileResponse(item.file.open("rb"), filename=f"{ticket.number}-{item.id}.{item.extension}")
 
 
@@ -359,7 +360,11 @@ def _done(request: HttpRequest, ticket: Ticket, text: str, *, mobile: bool = Fal
 
 def _failed(request: HttpRequest, me: Staff, ticket: Ticket, exc: DomainError) -> HttpResponse:
     """Show the refusal on the page the user came from; nothing was changed."""
-    messages.error(request, f"操作失败：{exc.message}" if not exc.message.startswith("操作失败") else exc.message)
+    failed = _("操作失败")
+    messages.error(
+        request,
+        exc.message if exc.message.startswith(failed) else _("操作失败：{message}").format(message=exc.message),
+    )
     fresh = ticket_get_for_user(staff=me, pk=ticket.pk)
     status = exc.status_code if exc.status_code in (409, 422, 403) else 400
     if request.POST.get("from") == "mobile":
@@ -397,12 +402,12 @@ def ticket_action(request: HttpRequest, me: Staff, pk: int, action: str) -> Http
                     reason=post.get("reason", ""),
                 )
             who = ticket.assignee.name if ticket.assignee else (ticket.department.name if ticket.department else "")
-            return _done(request, ticket, f"{ACTIONS[action].label}成功：已交给 {who}")
+            return _done(request, ticket, _("{action}成功：已交给 {who}").format(action=ACTIONS[action].label, who=who))
         if action == "complete":
             form = CompleteForm(post)
             cd = form.cleaned_data if form.is_valid() else {}
             if not form.is_valid():
-                raise DomainError("填写内容过长或格式不正确")
+                raise DomainError(_("填写内容过长或格式不正确"))
             services.ticket_complete(
                 ticket=ticket,
                 actor=me,
@@ -429,10 +434,10 @@ def ticket_action(request: HttpRequest, me: Staff, pk: int, action: str) -> Http
                 ticket=ticket, action=action, actor=me, version=version, note=post.get("note", "")
             )
         else:
-            raise Http404("不支持的操作")
+            raise Http404(_("不支持的操作"))
     except DomainError as exc:
         return _failed(request, me, ticket, exc)
-    return _done(request, ticket, f"{ACTIONS[action].label}成功")
+    return _done(request, ticket, _("{action}成功").format(action=ACTIONS[action].label))
 
 
 @staff_view
@@ -444,7 +449,7 @@ def ticket_note(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
         services.ticket_add_note(ticket=ticket, actor=me, text=request.POST.get("text", ""), public=public)
     except DomainError as exc:
         return _failed(request, me, ticket, exc)
-    return _done(request, ticket, "已答复客户" if public else "备注已保存")
+    return _done(request, ticket, _("已答复客户") if public else _("备注已保存"))
 
 
 @staff_view
@@ -485,7 +490,7 @@ def mobile_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
 @staff_view
 def category_tree(request: HttpRequest, me: Staff) -> HttpResponse:
     if not can(me.role, "settings.edit"):
-        raise PermissionDenied("您没有查看系统设置的权限")
+        raise PermissionDenied(_("您没有查看系统设置的权限"))
     nodes = list(Category.objects.select_related("department", "skill", "parent").order_by("sort", "id"))
     children: dict[int | None, list[Category]] = {}
     for node in nodes:
@@ -499,7 +504,7 @@ def category_tree(request: HttpRequest, me: Staff) -> HttpResponse:
 
     walk(None, 0)
     kinds = dict(Kind.choices)
-    return render(request, "tickets/categories.html", {"page_title": "报事分类", "rows": rows, "kinds": kinds})
+    return render(request, "tickets/categories.html", {"page_title": _("报事分类"), "rows": rows, "kinds": kinds})
 
 
 def _int0(value: Any) -> int:

@@ -39,8 +39,13 @@ def test_every_page_answers_without_error_for_every_role(client, username):
     client.force_login(staff.user)
     some_ticket = Ticket.objects.filter(site__code="CH").order_by("id").first()
     some_customer = Customer.objects.filter(site__code="CH").order_by("id").first()
-    pages = [*PAGES, f"/tickets/{some_ticket.pk}/", f"/tickets/m/{some_ticket.pk}/",
-             f"/customers/{some_customer.pk}/", f"/customers/{some_customer.pk}/edit/"]
+    pages = [
+        *PAGES,
+        f"/tickets/{some_ticket.pk}/",
+        f"/tickets/m/{some_ticket.pk}/",
+        f"/customers/{some_customer.pk}/",
+        f"/customers/{some_customer.pk}/edit/",
+    ]
     answers = {path: client.get(path).status_code for path in pages}
     assert all(code in (200, 403, 404) for code in answers.values()), answers
     assert answers["/"] == 200 and answers["/tickets/"] == 200 and answers["/tickets/m/"] == 200

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.translation import gettext_lazy as _
 
 from kefu.tickets.lifecycle import ACTIONS, Status
 
 register = template.Library()
 
-_EVENT_EXTRA = {"created": "受理登记", "closed": "关闭", "note": "内部备注", "reply": "答复客户"}
+_EVENT_EXTRA = {"created": _("受理登记"), "closed": _("关闭"), "note": _("内部备注"), "reply": _("答复客户")}
 
 
 @register.filter
 def event_label(code: str) -> str:
-    return _EVENT_EXTRA.get(code) or (ACTIONS[code].label if code in ACTIONS else code)
+    return str(_EVENT_EXTRA.get(code) or (ACTIONS[code].label if code in ACTIONS else code))
 
 
 @register.filter
