@@ -1,0 +1,165 @@
+"""Dispatch by rule or by hand, and transfer; every hand-over is kept."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.core.errors import ValidationFailed
+from kefu.org.models import Department, Site, Staff
+from kefu.org.permissions import FIELD_ROLES
+
+from ..lifecycle import DONE_FOR_SLA, Status, next_status
+from ..models import Assignment, Category, Ticket
+from ._common import _apply, _check_action, _check_fresh, _event, _refusal, _required_reason
+
+
+def pick_handler(*, site: Site, category: Category) -> tuple[Department | None, Staff | None]:
+    """The dispatch rule: the category's department (or its nearest ancestor's), then the
+    least-loaded active field staff member of that department at the site who has the
+    category's skill. No one with the skill → the department alone."""
+    node: Category | None = category
+    department, skill = None, None
+    while node is not None and (department is None or skill is None):
+        department = department or node.department
+        skill = skill or node.skill
+        node = node.parent
+    if department is None:
+        return None, None
+    candidates = Staff.objects.filter(
+        is_active=True, user__is_active=True, department=department, sites=site, role__in=FIELD_ROLES
+    )
+    if skill is not None:
+        candidates = candidates.filter(skills=skill)
+    # Load counts only work in hand, named positively so the (assignee, status) index
+    # serves it however long each person's history grows.
+    in_hand = [s for s in Status.values if s not in DONE_FOR_SLA]
+    assignee = (
+        candidates.annotate(load=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=in_hand)))
+        .order_by("load", "id")
+        .first()
+    )
+    return department, assignee
+
+
+def ticket_dispatch(
+    *,
+    ticket: Ticket,
+    actor: Staff,
+    version: int,
+    department: Department | None = None,
+    assignee: Staff | None = None,
+    reason: str = "",
+) -> Ticket:
+    """Dispatch by hand, or by the rule when neither department nor assignee is given."""
+    _check_fresh(ticket, version)
+    _check_action(ticket, actor, "dispatch")
+    reason = (reason or "").strip()
+    if len(reason) > 200:
+        raise ValidationFailed(_("说明不能超过 200 字"), field="reason")
+    with transaction.atomic():
+        mode = Assignment.Mode.MANUAL
+        if department is None and assignee is None:
+            if ticket.category is None:
+                raise ValidationFailed(_("该工单没有分类，无法自动派单，请选择处理部门或处理人"), field="department")
+            department, assignee = pick_handler(site=ticket.site, category=ticket.category)
+            if department is None:
+                raise ValidationFailed(_("该分类没有派单规则，请选择处理部门或处理人"), field="department")
+            mode = Assignment.Mode.AUTO
+        department, assignee = _check_target(ticket, department, assignee)
+        _dispatch(ticket, actor, department, assignee, mode=mode, reason=reason, version=version)
+    return ticket
+
+
+def ticket_transfer(
+    *,
+    ticket: Ticket,
+    actor: Staff,
+    version: int,
+    reason: str,
+    department: Department | None = None,
+    assignee: Staff | None = None,
+) -> Ticket:
+    """A supervisor hands the ticket to another department or person (转派)."""
+    _check_fresh(ticket, version)
+    _check_action(ticket, actor, "transfer")
+    reason = _required_reason(reason, _("请填写转派原因"))
+    if department is None and assignee is None:
+        raise ValidationFailed(_("请选择转派的部门或处理人"), field="assignee")
+    department, assignee = _check_target(ticket, department, assignee)
+    if assignee is not None and assignee.id == ticket.assignee_id:
+        raise ValidationFailed(_("转派对象与当前处理人相同"), field="assignee")
+    with transaction.atomic():
+        _dispatch(ticket, actor, department, assignee, mode=Assignment.Mode.TRANSFER, reason=reason, version=version)
+    return ticket
+
+
+def _check_target(
+    ticket: Ticket, department: Department | None, assignee: Staff | None
+) -> tuple[Department | None, Staff | None]:
+    if assignee is not None:
+        if not assignee.is_active or not assignee.sites.filter(id=ticket.site_id).exists():
+            raise ValidationFailed(_("处理人不在该项目或已停用"), field="assignee")
+        if department is None:
+            department = assignee.department
+        elif assignee.department_id != department.id:
+            raise ValidationFailed(_("处理人不属于所选部门"), field="assignee")
+    if department is not None and not department.is_active:
+        raise ValidationFailed(_("所选部门已停用"), field="department")
+    return department, assignee
+
+
+def _dispatch(
+    ticket: Ticket,
+    actor: Staff,
+    department: Department | None,
+    assignee: Staff | None,
+    *,
+    mode: str,
+    reason: str,
+    version: int | None = None,
+) -> None:
+    now = timezone.now()
+    action = "transfer" if mode == Assignment.Mode.TRANSFER else "dispatch"
+    target = next_status(ticket.kind, ticket.status, action)
+    if target is None:
+        raise ValidationFailed(_refusal(ticket, action))
+    Assignment.objects.create(
+        ticket=ticket,
+        mode=mode,
+        from_department=ticket.department,
+        from_assignee=ticket.assignee,
+        to_department=department,
+        to_assignee=assignee,
+        by=actor,
+        reason=reason,
+        at=now,
+    )
+    from_status = ticket.status
+    _apply(
+        ticket,
+        ticket.version if version is None else version,
+        status=target,
+        department=department,
+        assignee=assignee,
+        dispatched_at=now,
+        accepted_at=None,
+        arrived_at=None,
+        responded_at=ticket.responded_at or now,
+    )
+    _event(
+        ticket,
+        actor,
+        action,
+        from_status=from_status,
+        to_status=target,
+        note=reason,
+        data={
+            "mode": mode,
+            "department": department.name if department else "",
+            "assignee": assignee.name if assignee else "",
+        },
+        at=now,
+    )
