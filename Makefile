@@ -6,7 +6,7 @@ KEFU := $(BIN)/python -m kefu
 PORT ?= 8000
 export KEFU_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install run demo test test-pg lint worker clean
+.PHONY: install run demo test test-pg lint messages clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -43,3 +43,9 @@ test-pg: install
 
 clean:
 	rm -rf $(VENV) var
+
+# Refresh the English catalog after changing UI strings (Chinese msgids, see docs/decisions/0002).
+messages: install
+	cd kefu && PYTHONPATH=$(CURDIR) DJANGO_SETTINGS_MODULE=kefu.settings ../$(BIN)/python -m django makemessages -l en \
+		-i "demo/*" -i "*/api.py" -i "api.py" -i "*/tests/*" -i "customers/imports.py" -i "static/*"
+	msgfmt --check -o kefu/locale/en/LC_MESSAGES/django.mo kefu/locale/en/LC_MESSAGES/django.po
