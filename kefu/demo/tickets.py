@@ -17,6 +17,7 @@ drift apart unnoticed.
 from __future__ import annotations
 
 import heapq
+from abc import ABC, abstractmethod
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -38,7 +39,7 @@ from .builders import DemoError
 from .plans import Plan, Step, Team, rule_department, teams
 
 
-class Executor:
+class Executor(ABC):
     """Runs the steps of all plans in time order; subclasses say how a step is done."""
 
     def __init__(self, plans: list[Plan], sites: dict[str, Site], staff: dict[str, Staff]) -> None:
@@ -96,26 +97,33 @@ class Executor:
         return others[plan.seed % len(others)] if others else None
 
     # What each step does, in the subclass.
+    @abstractmethod
     def create(self, plan: Plan, step: Step) -> Ticket:
-        raise NotImplementedError
+        """Carried out by the subclass."""
 
+    @abstractmethod
     def dispatch(self, ticket: Ticket, actor: Staff, department: Department | None, step: Step) -> None:
-        raise NotImplementedError
+        """Carried out by the subclass."""
 
+    @abstractmethod
     def transfer(self, ticket: Ticket, actor: Staff, assignee: Staff, step: Step) -> None:
-        raise NotImplementedError
+        """Carried out by the subclass."""
 
+    @abstractmethod
     def note(self, ticket: Ticket, actor: Staff, step: Step) -> None:
-        raise NotImplementedError
+        """Carried out by the subclass."""
 
+    @abstractmethod
     def complete(self, ticket: Ticket, actor: Staff, step: Step) -> None:
-        raise NotImplementedError
+        """Carried out by the subclass."""
 
+    @abstractmethod
     def confirm(self, ticket: Ticket, actor: Staff, step: Step) -> None:
-        raise NotImplementedError
+        """Carried out by the subclass."""
 
+    @abstractmethod
     def transition(self, ticket: Ticket, action: str, actor: Staff, step: Step) -> None:
-        raise NotImplementedError
+        """Carried out by the subclass."""
 
 
 class Writer(Executor):
