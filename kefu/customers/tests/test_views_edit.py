@@ -179,3 +179,19 @@ def test_a_phone_belongs_to_one_customer_per_site():
     customer_update(
         customer=first, data=CustomerData(name="李四", phones=["13600001234"]), actor=agent, version=first.version
     )
+
+
+NASTY = ["", " ", "abc", "-1", "1e309", "9" * 40, "' OR 1=1 --", "<script>x</script>", "\u202e", "名" * 3000]
+
+
+def test_create_and_edit_survive_garbage_in_every_field(world, login):
+    client = login(world.agent)
+    before = (Customer.objects.count(), world.zhang.version)
+    for value in NASTY:
+        data = dict.fromkeys(form_data(), value)
+        data.update({"site": value, "version": value, "phones": [value], "building": [value], "room": [value]})
+        for url in ("/customers/new/", f"/customers/{world.zhang.pk}/edit/"):
+            response = client.post(url, data)
+            assert response.status_code < 500, (url, value, response.status_code)
+    world.zhang.refresh_from_db()
+    assert (Customer.objects.count(), world.zhang.version) == before
