@@ -119,3 +119,38 @@ class ApiToken(models.Model):
     class Meta:
         verbose_name = _("接口令牌")
         verbose_name_plural = _("接口令牌")
+
+
+class SiteCalendar(models.Model):
+    """A site's working hours (工作时段), e.g. "08:30-12:00, 13:30-17:30"; Saturday and Sunday
+    hours apply when such a day is a working day (调休) or the site works weekends."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="calendar")
+    hours = models.CharField(_("工作时段"), max_length=100, default="08:30-12:00, 13:30-17:30")
+    saturday_hours = models.CharField(_("周六工作时段"), max_length=100, blank=True)
+    sunday_hours = models.CharField(_("周日工作时段"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("项目工作时间")
+        verbose_name_plural = _("项目工作时间")
+
+    def __str__(self) -> str:
+        return f"{self.site}: {self.hours}"
+
+
+class SiteDayOverride(models.Model):
+    """A site's own exception to the calendar: a day off or an extra working day."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="day_overrides")
+    day = models.DateField(_("日期"))
+    is_workday = models.BooleanField(_("上班"), default=False)
+    note = models.CharField(_("说明"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("项目日历例外")
+        verbose_name_plural = _("项目日历例外")
+        ordering = ["day"]
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="site_day_override_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.day}"

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import QuerySet
 
-from .models import Department, Site, Staff
+from kefu.core.calendar import LIBRARY_YEARS, BusinessCalendar, WorkingHours, YearSchedule, parse_schedule
+from kefu.core.models import HolidaySchedule
+
+from .models import Department, Site, SiteCalendar, SiteDayOverride, Staff
 from .permissions import ALL_SITES_ROLES
 
 
@@ -43,3 +48,30 @@ def staff_for_user(user: object) -> Staff | None:
         return user.staff  # type: ignore[attr-defined,no-any-return]
     except (AttributeError, Staff.DoesNotExist):
         return None
+
+
+def calendar_for_site(site_id: int) -> BusinessCalendar:
+    """The business calendar of a site: its hours and exceptions, every administrator-entered
+    year schedule, and the holiday library for the years it knows."""
+    config = SiteCalendar.objects.filter(site_id=site_id).first()
+    weekdays = {}
+    if config is not None:
+        weekdays = {day: text for day, text in ((5, config.saturday_hours), (6, config.sunday_hours)) if text}
+    hours = WorkingHours.parse(config.hours, weekdays) if config is not None else WorkingHours()
+    overrides = list(SiteDayOverride.objects.filter(site_id=site_id).values_list("day", "is_workday"))
+    return BusinessCalendar(
+        hours=hours,
+        schedules=year_schedules(),
+        extra_holidays=frozenset(day for day, work in overrides if not work),
+        extra_workdays=frozenset(day for day, work in overrides if work),
+    )
+
+
+def year_schedules() -> dict[int, YearSchedule]:
+    return {s.year: parse_schedule(s.text, s.year) for s in HolidaySchedule.objects.all()}
+
+
+def missing_calendar_years(today: date) -> list[int]:
+    """This year and next, when neither the library nor an administrator knows their holidays."""
+    entered = set(HolidaySchedule.objects.filter(year__in=[today.year, today.year + 1]).values_list("year", flat=True))
+    return [y for y in (today.year, today.year + 1) if y not in entered and y not in LIBRARY_YEARS]

@@ -11,4 +11,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("site/", views.switch_site, name="switch_site"),
+    path("settings/calendar/", views.calendar_settings, name="calendar_settings"),
+    path("settings/calendar/<slug:what>/", views.calendar_action, name="calendar_action"),
+    path("settings/calendar/<slug:what>/<int:key>/", views.calendar_action, name="calendar_action"),
 ]
