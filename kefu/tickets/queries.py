@@ -118,3 +118,12 @@ def categories_for(kind: str | None = None) -> list[Category]:
     if kind:
         nodes = [c for c in nodes if c.applies_to(kind)]
     return nodes
+
+
+def my_work(qs: TicketQuerySet, me: Staff) -> TicketQuerySet:
+    """Open tickets the user must act on: assigned to them, taken by them at intake, or
+    waiting in their department without an assignee."""
+    cond = Q(assignee=me) | Q(first_responder=me)
+    if me.role in FIELD_ROLES and me.department_id:
+        cond |= Q(department_id=me.department_id, assignee__isnull=True)
+    return qs.open().filter(cond)

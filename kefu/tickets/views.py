@@ -20,7 +20,7 @@ from kefu.customers.models import Customer, Unit
 from kefu.customers.queries import customers_for, search_customers
 from kefu.customers.queries import with_list_columns as customer_columns
 from kefu.org.models import Department, Role, Site, Staff
-from kefu.org.permissions import FIELD_ROLES, can
+from kefu.org.permissions import can
 from kefu.org.queries import departments, site_ids_for
 from kefu.org.web import current_site_ids, staff_view
 
@@ -31,6 +31,7 @@ from .models import Attachment, Category, Channel, Ticket, TicketQuerySet, Urgen
 from .queries import (
     allowed_actions,
     categories_for,
+    my_work,
     search_tickets,
     ticket_get_for_user,
     tickets_for,
@@ -43,15 +44,6 @@ EXPORT_LIMIT = 50_000
 def scoped(request: HttpRequest, me: Staff) -> TicketQuerySet:
     """Tickets in the user's data scope, narrowed to the site switched to."""
     return tickets_for(me).filter(site_id__in=current_site_ids(request, me))
-
-
-def my_work(qs: TicketQuerySet, me: Staff) -> TicketQuerySet:
-    """Open tickets the user must act on: assigned to them, taken by them at intake, or
-    waiting in their department without an assignee."""
-    cond = Q(assignee=me) | Q(first_responder=me)
-    if me.role in FIELD_ROLES and me.department_id:
-        cond |= Q(department_id=me.department_id, assignee__isnull=True)
-    return qs.open().filter(cond)
 
 
 # --- workbench ----------------------------------------------------------------------------
