@@ -248,5 +248,5 @@ def seed_reference_data() -> Reference:
         for kind, rows in SLA_MINUTES.items():
             for urgency, (respond, resolve) in rows.items():
                 defaults = {"respond_minutes": respond, "resolve_minutes": resolve}
-                got(SlaPolicy.objects.get_or_create(kind=kind, urgency=urgency, defaults=defaults))
+                got(SlaPolicy.objects.get_or_create(site=None, kind=kind, urgency=urgency, defaults=defaults))
     return Reference(departments, skills, tags, categories, created=sum(created))

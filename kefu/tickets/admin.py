@@ -13,8 +13,8 @@ class CategoryAdmin(admin.ModelAdmin):
 
 @admin.register(SlaPolicy)
 class SlaPolicyAdmin(admin.ModelAdmin):
-    list_display = ("kind", "urgency", "respond_minutes", "resolve_minutes")
-    list_filter = ("kind", "urgency")
+    list_display = ("site", "kind", "urgency", "respond_minutes", "arrive_minutes", "resolve_minutes", "business_hours")
+    list_filter = ("site", "kind", "urgency", "business_hours")
 
 
 @admin.register(Ticket)

@@ -74,17 +74,32 @@ class Category(models.Model):
 
 
 class SlaPolicy(models.Model):
-    """Response and resolution time limits (时限标准) per kind × urgency, in minutes."""
+    """Time limits (时限标准) per kind × urgency, for one site or (site empty) for every site
+    without its own row: minutes to respond, to arrive (repairs) and to resolve, counted in
+    business hours of the site's calendar or in plain calendar time."""
 
+    site = models.ForeignKey(
+        Site, verbose_name=_("项目"), on_delete=models.CASCADE, null=True, blank=True, related_name="sla_policies"
+    )
     kind = models.CharField(_("工单类型"), max_length=20, choices=Kind.choices)
     urgency = models.CharField(_("紧急程度"), max_length=20, choices=Urgency.choices)
     respond_minutes = models.PositiveIntegerField(_("响应时限(分钟)"))
+    arrive_minutes = models.PositiveIntegerField(_("到场时限(分钟)"), null=True, blank=True)
     resolve_minutes = models.PositiveIntegerField(_("办结时限(分钟)"))
+    business_hours = models.BooleanField(_("按工作时间计算"), default=False)
 
     class Meta:
         verbose_name = _("时限标准")
         verbose_name_plural = _("时限标准")
-        constraints = [models.UniqueConstraint(fields=["kind", "urgency"], name="sla_policy_unique")]
+        constraints = [
+            # NULL never equals NULL in a unique index, so the company-wide rows need their own.
+            models.UniqueConstraint(
+                fields=["kind", "urgency"], condition=Q(site__isnull=True), name="sla_policy_unique_default"
+            ),
+            models.UniqueConstraint(
+                fields=["site", "kind", "urgency"], condition=Q(site__isnull=False), name="sla_policy_unique_site"
+            ),
+        ]
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
@@ -147,6 +162,7 @@ class Ticket(models.Model):
     confirmed_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     respond_due = models.DateTimeField(_("响应期限"), null=True, blank=True)
+    arrive_due = models.DateTimeField(_("到场期限"), null=True, blank=True)
     resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True)
     responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
 

@@ -1,8 +1,14 @@
-"""Due times for a new ticket. The one lookup the business calendar will later replace."""
+"""Due times of a ticket: the site's policy for its kind × urgency, counted on the site's
+business calendar or in calendar time."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from django.db.models import Q
+
+from kefu.org.queries import calendar_for_site
 
 from .lifecycle import Kind
 from .models import SlaPolicy, Urgency
@@ -19,14 +25,38 @@ def default_minutes(kind: str, urgency: str) -> tuple[int, int]:
     return _DEFAULT_RESPOND_MINUTES.get(Urgency(urgency), 120), resolve
 
 
-def due_times(*, kind: str, urgency: str, start: datetime) -> tuple[datetime, datetime]:
-    """(respond_due, resolve_due) for a ticket of ``kind`` × ``urgency`` taken at ``start``.
+@dataclass(frozen=True)
+class DueTimes:
+    respond: datetime
+    resolve: datetime
+    arrive: datetime | None = None
 
-    Counted in calendar minutes for now.
-    """
-    policy = SlaPolicy.objects.filter(kind=kind, urgency=urgency).only("respond_minutes", "resolve_minutes").first()
-    if policy is not None:
-        respond, resolve = policy.respond_minutes, policy.resolve_minutes
-    else:
+
+def policy_for(*, site_id: int, kind: str, urgency: str) -> SlaPolicy | None:
+    """The site's own row for kind × urgency, else the company-wide one."""
+    rows = SlaPolicy.objects.filter(Q(site_id=site_id) | Q(site__isnull=True), kind=kind, urgency=urgency)
+    found = {row.site_id: row for row in rows}
+    return found.get(site_id) or found.get(None)
+
+
+def due_times(*, site_id: int, kind: str, urgency: str, start: datetime) -> DueTimes:
+    """Due times for a ticket of ``kind`` × ``urgency`` taken at ``start`` at the site."""
+    policy = policy_for(site_id=site_id, kind=kind, urgency=urgency)
+    if policy is None:
         respond, resolve = default_minutes(kind, urgency)
-    return start + timedelta(minutes=respond), start + timedelta(minutes=resolve)
+        arrive, business = None, False
+    else:
+        respond, resolve = policy.respond_minutes, policy.resolve_minutes
+        arrive, business = policy.arrive_minutes, policy.business_hours
+    if kind != Kind.REPAIR:
+        arrive = None
+    add = calendar_for_site(site_id).add_business_minutes if business else _add_calendar_minutes
+    return DueTimes(
+        respond=add(start, respond),
+        resolve=add(start, resolve),
+        arrive=add(start, arrive) if arrive is not None else None,
+    )
+
+
+def _add_calendar_minutes(start: datetime, minutes: int) -> datetime:
+    return start + timedelta(minutes=minutes)

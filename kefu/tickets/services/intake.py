@@ -86,7 +86,7 @@ def ticket_create(
     extensions = check_photos(list(photos))
 
     now = timezone.now()
-    respond_due, resolve_due = due_times(kind=kind, urgency=urgency, start=now)
+    due = due_times(site_id=site.id, kind=kind, urgency=urgency, start=now)
     if customer is not None and not contact_name:
         contact_name = customer.name
     with transaction.atomic():
@@ -107,8 +107,9 @@ def ticket_create(
             first_responder=actor,
             created_at=now,
             updated_at=now,
-            respond_due=respond_due,
-            resolve_due=resolve_due,
+            respond_due=due.respond,
+            arrive_due=due.arrive,
+            resolve_due=due.resolve,
         )
         event = _event(ticket, actor, "created", to_status=Status.RECEIVED, data={"channel": channel}, at=now)
         _attach(ticket, event, photos, extensions, actor)
