@@ -129,6 +129,7 @@ class Ticket(models.Model):
     urgency = models.CharField(_("紧急程度"), max_length=20, choices=Urgency.choices, default=Urgency.LOW)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.NEW)
     suspended_from = models.CharField(max_length=20, blank=True)
+    suspended_at = models.DateTimeField(null=True, blank=True)
 
     customer = models.ForeignKey(
         Customer, verbose_name=_("客户"), on_delete=models.PROTECT, null=True, blank=True, related_name="tickets"

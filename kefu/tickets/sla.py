@@ -11,7 +11,7 @@ from django.db.models import Q
 from kefu.org.queries import calendar_for_site
 
 from .lifecycle import Kind
-from .models import SlaPolicy, Urgency
+from .models import SlaPolicy, Ticket, Urgency
 
 # Fallback minutes (respond, resolve) when no policy row exists for kind × urgency.
 _DEFAULT_RESOLVE_HOURS = {Urgency.LOW: 72, Urgency.NORMAL: 24, Urgency.HIGH: 8, Urgency.CRITICAL: 4}
@@ -56,6 +56,30 @@ def due_times(*, site_id: int, kind: str, urgency: str, start: datetime) -> DueT
         resolve=add(start, resolve),
         arrive=add(start, arrive) if arrive is not None else None,
     )
+
+
+def resumed_due_times(ticket: Ticket, *, paused_from: datetime, now: datetime) -> dict[str, datetime]:
+    """The ticket's open deadlines moved on by the time it waited for the customer (挂起):
+    the clock does not run while a ticket is suspended. Counted the way its policy counts."""
+    policy = policy_for(site_id=ticket.site_id, kind=ticket.kind, urgency=ticket.urgency)
+    if policy is not None and policy.business_hours:
+        calendar = calendar_for_site(ticket.site_id)
+        paused = calendar.business_minutes_between(paused_from, now)
+
+        def shift(due: datetime) -> datetime:
+            return calendar.add_business_minutes(due, paused)
+    else:
+        delta = now - paused_from
+
+        def shift(due: datetime) -> datetime:
+            return due + delta
+
+    shifted = {}
+    for field, met in (("respond_due", "responded_at"), ("arrive_due", "arrived_at"), ("resolve_due", "completed_at")):
+        due = getattr(ticket, field)
+        if due is not None and getattr(ticket, met) is None:
+            shifted[field] = shift(due)
+    return shifted
 
 
 def _add_calendar_minutes(start: datetime, minutes: int) -> datetime:

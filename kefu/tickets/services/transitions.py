@@ -20,6 +20,7 @@ from kefu.org.models import Staff
 from ..lifecycle import ACTIONS, Kind, Status, next_status
 from ..models import Ticket, TicketEvent
 from ..queries import is_handler
+from ..sla import resumed_due_times
 from ._common import MAX_CONTENT, _apply, _attach, _check_action, _check_fresh, _decimal, _event, _refusal
 
 
@@ -90,9 +91,11 @@ def transition_changes(
         # Work sent to a department is owned by whoever of it accepts.
         fields["assignee"] = actor
     if action == "suspend":
-        fields["suspended_from"] = ticket.status
+        fields.update(suspended_from=ticket.status, suspended_at=now)
     elif action == "resume":
-        fields["suspended_from"] = ""
+        fields.update(suspended_from="", suspended_at=None)
+        if ticket.suspended_at is not None:
+            fields.update(resumed_due_times(ticket, paused_from=ticket.suspended_at, now=now))
     elif action == "close":
         fields["closed_at"] = now
     elif action == "cancel":

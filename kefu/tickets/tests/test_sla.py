@@ -62,3 +62,38 @@ def test_one_company_row_per_kind_and_urgency(world):
     SlaPolicy.objects.create(site=world.site, kind="help", urgency="low", respond_minutes=1, resolve_minutes=2)
     with pytest.raises(IntegrityError):
         SlaPolicy.objects.create(kind="help", urgency="low", respond_minutes=3, resolve_minutes=4)
+
+
+def test_the_clock_stops_while_the_ticket_waits_for_the_customer(world):
+    from kefu.tickets import services
+
+    SlaPolicy.objects.create(kind="repair", urgency="low", respond_minutes=30, arrive_minutes=120, resolve_minutes=480)
+    with time_machine.travel("2026-11-23 09:00:00+08:00", tick=False):
+        t = make_ticket(world.site, world.agent, category=world.repair_cat)
+        services.ticket_accept(ticket=t, actor=world.tech, version=t.version)
+    with time_machine.travel("2026-11-23 09:30:00+08:00", tick=False):
+        services.ticket_transition(ticket=t, action="suspend", actor=world.tech, version=t.version, note="业主出差")
+    with time_machine.travel("2026-11-24 09:30:00+08:00", tick=False):
+        services.ticket_transition(ticket=t, action="resume", actor=world.tech, version=t.version)
+    t.refresh_from_db()
+    # Responded (accepted) before the pause: that deadline stays; the others move on by 24 h.
+    assert t.respond_due == datetime(2026, 11, 23, 9, 30, tzinfo=SH)
+    assert t.arrive_due == datetime(2026, 11, 24, 11, 0, tzinfo=SH)
+    assert t.resolve_due == datetime(2026, 11, 24, 17, 0, tzinfo=SH)
+    assert t.suspended_at is None
+
+
+def test_a_business_hours_clock_pauses_in_business_hours(world):
+    from kefu.tickets import services
+
+    SlaPolicy.objects.create(kind="help", urgency="low", respond_minutes=60, resolve_minutes=240, business_hours=True)
+    with time_machine.travel("2026-11-23 09:00:00+08:00", tick=False):  # a Monday
+        t = make_ticket(world.site, world.agent, kind="help", auto_dispatch=False)
+        assert t.resolve_due == datetime(2026, 11, 23, 14, 30, tzinfo=SH)  # 3 h before lunch, 1 h after
+        services.ticket_transition(ticket=t, action="suspend", actor=world.agent, version=t.version, note="等业主回电")
+    with time_machine.travel("2026-11-23 15:30:00+08:00", tick=False):
+        services.ticket_transition(ticket=t, action="resume", actor=world.agent, version=t.version)
+    t.refresh_from_db()
+    # Paused 09:00–15:30 = 3 h (09:00–12:00) + 2 h (13:30–15:30) = 5 business hours; the due
+    # time 14:30 moves on 3 h to Monday's close and 2 h into Tuesday: 10:30.
+    assert t.resolve_due == datetime(2026, 11, 24, 10, 30, tzinfo=SH)
