@@ -25,6 +25,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from kefu.core.errors import ValidationFailed
 from kefu.core.numbering import next_value
 from kefu.org.models import Department, Site, Staff
 from kefu.org.permissions import FIELD_ROLES, can
@@ -32,7 +33,7 @@ from kefu.org.queries import site_ids_for
 from kefu.tickets.lifecycle import ACTIONS, DONE_FOR_SLA, NUMBER_PREFIX, Kind, Status, next_status
 from kefu.tickets.models import Assignment, Category, SlaPolicy, Ticket, TicketEvent
 from kefu.tickets.queries import is_handler
-from kefu.tickets.services import transition_changes
+from kefu.tickets.services import hand_over_changes, transition_changes
 from kefu.tickets.sla import default_minutes
 
 from .builders import DemoError
@@ -320,42 +321,25 @@ class Writer(Executor):
         reason: str,
         now: datetime,
     ) -> None:
-        """``services._dispatch``: an assignment row, the move, and its event."""
-        action = "transfer" if mode == Assignment.Mode.TRANSFER else "dispatch"
-        target = next_status(ticket.kind, ticket.status, action)
-        if target is None:
-            raise DemoError(f"演示工单 {ticket.number} 在“{ticket.get_status_display()}”状态不能派单")
-        self.assignments.append(
-            Assignment(
-                ticket=ticket,
-                mode=mode,
-                from_department=ticket.department,
-                from_assignee=ticket.assignee,
-                to_department=department,
-                to_assignee=assignee,
-                by=actor,
-                reason=reason,
-                at=now,
+        """``services._dispatch``: the same hand-over, collected for the bulk write."""
+        try:
+            change = hand_over_changes(
+                ticket=ticket, actor=actor, department=department, assignee=assignee, mode=mode, reason=reason, now=now
             )
-        )
-        from_status = ticket.status
-        self.apply(
+        except ValidationFailed:
+            raise DemoError(f"演示工单 {ticket.number} 在“{ticket.get_status_display()}”状态不能派单") from None
+        self.assignments.append(change.assignment)
+        self.apply(ticket, now, **change.fields)
+        self.event(
             ticket,
+            actor,
+            change.action,
             now,
-            status=target,
-            department=department,
-            assignee=assignee,
-            dispatched_at=now,
-            accepted_at=None,
-            arrived_at=None,
-            responded_at=ticket.responded_at or now,
+            from_status=change.from_status,
+            to_status=change.target,
+            note=reason,
+            data=change.event_data,
         )
-        data = {
-            "mode": mode,
-            "department": department.name if department else "",
-            "assignee": assignee.name if assignee else "",
-        }
-        self.event(ticket, actor, action, now, from_status=from_status, to_status=target, note=reason, data=data)
 
     def apply(self, ticket: Ticket, now: datetime, **fields: Any) -> None:
         """``services._apply``: write the fields and bump the version; keep the load count."""

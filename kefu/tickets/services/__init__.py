@@ -4,7 +4,7 @@ version (optimistic locking) and writes its own timeline event.
 ``grep ticket_`` in this package shows the whole ticket API."""
 
 from ._common import CONFLICT_MESSAGE, MAX_CONTENT
-from .dispatch import pick_handler, ticket_dispatch, ticket_transfer
+from .dispatch import hand_over_changes, pick_handler, ticket_dispatch, ticket_transfer
 from .intake import ticket_create, ticket_create_with_new_customer
 from .transitions import (
     CONFIRM_METHODS,
@@ -21,6 +21,7 @@ __all__ = [
     "CONFIRM_METHODS",
     "CONFLICT_MESSAGE",
     "MAX_CONTENT",
+    "hand_over_changes",
     "pick_handler",
     "ticket_accept",
     "ticket_add_note",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -111,6 +115,62 @@ def _check_target(
     return department, assignee
 
 
+@dataclass(frozen=True)
+class HandOver:
+    """What a dispatch or transfer writes: the hand-over row, the ticket's new fields and the
+    timeline event. Worked out apart from the write so that the demo builder, which
+    back-dates history, applies exactly the same rules as live work."""
+
+    action: str
+    from_status: str
+    target: str
+    assignment: Assignment
+    fields: dict[str, Any]
+    event_data: dict[str, Any]
+
+
+def hand_over_changes(
+    *,
+    ticket: Ticket,
+    actor: Staff,
+    department: Department | None,
+    assignee: Staff | None,
+    mode: str,
+    reason: str,
+    now: datetime,
+) -> HandOver:
+    action = "transfer" if mode == Assignment.Mode.TRANSFER else "dispatch"
+    target = next_status(ticket.kind, ticket.status, action)
+    if target is None:
+        raise ValidationFailed(_refusal(ticket, action))
+    assignment = Assignment(
+        ticket=ticket,
+        mode=mode,
+        from_department=ticket.department,
+        from_assignee=ticket.assignee,
+        to_department=department,
+        to_assignee=assignee,
+        by=actor,
+        reason=reason,
+        at=now,
+    )
+    fields = {
+        "status": target,
+        "department": department,
+        "assignee": assignee,
+        "dispatched_at": now,
+        "accepted_at": None,
+        "arrived_at": None,
+        "responded_at": ticket.responded_at or now,
+    }
+    data = {
+        "mode": mode,
+        "department": department.name if department else "",
+        "assignee": assignee.name if assignee else "",
+    }
+    return HandOver(action, ticket.status, target, assignment, fields, data)
+
+
 def _dispatch(
     ticket: Ticket,
     actor: Staff,
@@ -122,44 +182,18 @@ def _dispatch(
     version: int | None = None,
 ) -> None:
     now = timezone.now()
-    action = "transfer" if mode == Assignment.Mode.TRANSFER else "dispatch"
-    target = next_status(ticket.kind, ticket.status, action)
-    if target is None:
-        raise ValidationFailed(_refusal(ticket, action))
-    Assignment.objects.create(
-        ticket=ticket,
-        mode=mode,
-        from_department=ticket.department,
-        from_assignee=ticket.assignee,
-        to_department=department,
-        to_assignee=assignee,
-        by=actor,
-        reason=reason,
-        at=now,
+    change = hand_over_changes(
+        ticket=ticket, actor=actor, department=department, assignee=assignee, mode=mode, reason=reason, now=now
     )
-    from_status = ticket.status
-    _apply(
-        ticket,
-        ticket.version if version is None else version,
-        status=target,
-        department=department,
-        assignee=assignee,
-        dispatched_at=now,
-        accepted_at=None,
-        arrived_at=None,
-        responded_at=ticket.responded_at or now,
-    )
+    change.assignment.save()
+    _apply(ticket, ticket.version if version is None else version, **change.fields)
     _event(
         ticket,
         actor,
-        action,
-        from_status=from_status,
-        to_status=target,
+        change.action,
+        from_status=change.from_status,
+        to_status=change.target,
         note=reason,
-        data={
-            "mode": mode,
-            "department": department.name if department else "",
-            "assignee": assignee.name if assignee else "",
-        },
+        data=change.event_data,
         at=now,
     )
