@@ -6,7 +6,7 @@ KEFU := $(BIN)/python -m kefu
 PORT ?= 8000
 export KEFU_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install run demo test test-pg lint messages clean
+.PHONY: install run worker demo test test-pg lint messages clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -20,7 +20,13 @@ run: install
 	mkdir -p $(KEFU_DATA_DIR)
 	$(KEFU) migrate --noinput
 	$(KEFU) demo
-	$(KEFU) serve --port $(PORT)
+	@# The worker (notification delivery, sweeps) runs beside the web server and stops with it.
+	$(KEFU) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(KEFU) serve --port $(PORT)
+
+# The background worker alone (a second machine, or a second terminal).
+worker: install
+	$(KEFU) worker
 
 demo: install
 	$(KEFU) migrate --noinput

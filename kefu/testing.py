@@ -118,3 +118,26 @@ def api_auth(staff: Staff) -> dict[str, str]:
 
     token, _ = api_token_issue(staff=staff)
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def make_channel_target(
+    kind: str, url: str, *, site: Site | None = None, token: str = "", events: list[str] | None = None
+) -> Any:
+    """A WeCom group robot (``kind="wecom"``) or the SMS gateway (``"sms_gateway"``)."""
+    from kefu.notify.models import ChannelTarget
+
+    n = next(_seq)
+    return ChannelTarget.objects.create(
+        name=f"通道{n}", kind=kind, url=url, site=site, token=token, events=events or []
+    )
+
+
+def with_contact(staff: Staff, *, email: str = "", phone: str = "") -> Staff:
+    """Give ``staff`` an e-mail address and/or a mobile number (for notification channels)."""
+    if email:
+        staff.user.email = email
+        staff.user.save(update_fields=["email"])
+    if phone:
+        staff.phone = phone
+        staff.save(update_fields=["phone"])
+    return staff

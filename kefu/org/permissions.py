@@ -20,6 +20,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     # tickets
     "tickets.intake": frozenset({Role.AGENT, Role.FRONTDESK, Role.SUPERVISOR, Role.MANAGER, Role.DIRECTOR}),
     "tickets.export": frozenset({Role.SUPERVISOR, Role.MANAGER, Role.DIRECTOR, Role.ADMIN}),
+    # notifications: the delivery status page (every external send, its errors, "retry now")
+    "notify.deliveries": frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN}),
     # settings
     "settings.edit": frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN}),
 }
