@@ -34,10 +34,12 @@ from ninja.security import HttpBearer
 
 from kefu.core.errors import DomainError
 from kefu.customers.api import router as customers_router
+from kefu.notify.api import router as notify_router
 from kefu.org.api import router as org_router
 from kefu.org.models import ApiToken, Staff
 from kefu.org.services import token_digest
 from kefu.tickets.api import router as tickets_router
+from kefu.tickets.api_complaints import router as complaints_router
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +205,8 @@ api = KefuAPI(
 api.add_router("/", org_router)
 api.add_router("/", customers_router)
 api.add_router("/", tickets_router)
+api.add_router("/", notify_router)
+api.add_router("/", complaints_router)
 
 
 # --- errors -------------------------------------------------------------------------------

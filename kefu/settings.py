@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -41,10 +42,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "huey.contrib.djhuey",
     "kefu.core",
     "kefu.org",
     "kefu.customers",
     "kefu.tickets",
+    "kefu.notify",
     "kefu.demo",
 ]
 
@@ -75,6 +78,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kefu.org.context_processors.staff",
+                "kefu.notify.context_processors.bell",
+                "kefu.tickets.context_processors.approvals",
             ],
         },
     }
@@ -128,6 +133,37 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 KEFU_COMPANY_NAME = os.environ.get("KEFU_COMPANY_NAME", "")
 KEFU_API_TOKEN_DAYS = env_int("KEFU_API_TOKEN_DAYS", 30)
+
+# Background work (Huey): the queue lives in a SQLite file next to the database, or in Redis
+# when REDIS_URL is set (several machines). The durable state is always in the database.
+# Under pytest tasks run inline at enqueue (djhuey's immediate mode, in-memory storage), so a
+# test sees what a commit set off and no test writes a queue file.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+HUEY: dict[str, object] = {
+    "name": "kefu",
+    "results": False,
+    "immediate": env_bool("KEFU_HUEY_IMMEDIATE", "pytest" in sys.modules),
+    "consumer": {"workers": env_int("KEFU_WORKERS", 2), "worker_type": "thread"},
+}
+if REDIS_URL:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": REDIS_URL})
+else:
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")})
+
+# Notifications: e-mail over SMTP; WeCom robots and the SMS gateway are set in the admin
+# (通知通道). KEFU_BASE_URL makes the links in e-mails and messages absolute.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 5)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "kefu@localhost")
+KEFU_BASE_URL = os.environ.get("KEFU_BASE_URL", "").rstrip("/")
+KEFU_NOTIFY_MAX_ATTEMPTS = env_int("KEFU_NOTIFY_MAX_ATTEMPTS", 8)
+KEFU_NOTIFY_TIMEOUT = env_int("KEFU_NOTIFY_TIMEOUT", 5)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 12

@@ -84,6 +84,17 @@ RANK: dict[str, int] = {
     Status.RESOLVED: 5,
     Status.CLOSED: 6,
 }
+# The same for complaints: where each planned status sits among the six steps' ranks.
+C_RANK = {"dismiss": 8}
+C_TARGET: dict[str, int] = {
+    Status.RECEIVED: 0,
+    Status.DISPATCHED: 1,
+    Status.ACCEPTED: 3,
+    Status.IN_PROGRESS: 4,
+    Status.PENDING_CONFIRM: 5,
+    Status.RESOLVED: 7,
+    Status.CLOSED: 8,
+}
 # Faster hands for more urgent tickets.
 PACE: dict[str, float] = {Urgency.LOW: 1.0, Urgency.NORMAL: 0.6, Urgency.HIGH: 0.25, Urgency.CRITICAL: 0.12}
 
@@ -235,6 +246,8 @@ class Planner:
         department = self.departments[category.id]
         if kind == Kind.PRAISE:
             flow = "praise"
+        elif kind == Kind.COMPLAINT:
+            flow = "complaint"
         elif kind == Kind.INQUIRY and target == Status.CLOSED and rng.random() < 0.6:
             flow = "fcr"
         elif kind in (Kind.INQUIRY, Kind.HELP, Kind.SUGGESTION) and (
@@ -333,6 +346,8 @@ class Planner:
         u = rng.uniform
         if flow == "fcr":
             return [Step("create", RANK[Status.CLOSED], note=rng.choice(said.answers or ("已当场答复客户",)))]
+        if flow == "complaint":
+            return self.complaint(rng, category, urgency, target, client, contact)
         if flow == "praise":
             path = [Step("create", 0)]
             if rng.random() < 0.6:
@@ -369,6 +384,87 @@ class Planner:
         path.append(Step("confirm", 5, u(30, 1440), extra={"confirmed_by": who or "客户", "method": method}))
         path.append(Step("close", 6, u(5, 2880)))
         return self.cut(rng, path, target, flow, kind)
+
+    def complaint(
+        self,
+        rng: random.Random,
+        category: Category,
+        urgency: str,
+        target: str,
+        client: Client | None,
+        contact: str,
+    ) -> list[Step]:
+        """The six steps (seed 002): judged, investigated, solved with a supervisor's
+        instruction, carried out, confirmed by the customer, summed up — with the detours
+        real complaints take (not valid, sent back, refused by the customer)."""
+        pace = max(PACE[urgency], 0.3)
+        said = texts.TEXTS[category.name]
+        u = rng.uniform
+        solutions = [result for result, _ in (said.results or texts.RESULTS_GENERIC)]
+        path = [Step("create", 0, extra={"major": rng.random() < 0.03})]
+        if rng.random() < 0.08:
+            path.append(Step("dismiss", C_RANK["dismiss"], u(20, 600) * pace, note=rng.choice(texts.DISMISSALS)))
+            return self.cut_complaint(rng, path, target)
+        path.append(
+            Step("judge", 1, u(10, 240) * pace, note=rng.choice(texts.JUDGMENTS), extra={"send": rng.random() < 0.5})
+        )
+        if rng.random() < 0.06:
+            path.append(Step("suspend", 1, u(30, 240), note=rng.choice(texts.SUSPEND_REASONS["other"])))
+            path.append(Step("resume", 1, u(240, 2880)))
+        path.append(Step("investigate", 2, u(60, 1440) * pace, note=rng.choice(texts.CAUSES)))
+
+        def solve(minutes: float) -> None:
+            count = 2 if len(solutions) > 1 and rng.random() < 0.4 else 1
+            offered = rng.sample(solutions, count)
+            path.append(Step("propose", 3, minutes, extra={"proposals": offered}))
+            if rng.random() < 0.1:
+                path.append(Step("send_back", 3, u(30, 480), note=rng.choice(texts.SEND_BACKS)))
+                path.append(Step("propose", 3, u(60, 720), extra={"proposals": rng.sample(solutions, 1)}))
+            path.append(Step("approve", 4, u(20, 480) * pace, note=rng.choice(texts.INSTRUCTIONS)))
+            penalty = rng.choice(texts.PENALTIES) if rng.random() < 0.3 else ""
+            amount = rng.choice(("50", "100", "200")) if penalty and rng.random() < 0.5 else None
+            path.append(
+                Step(
+                    "implement",
+                    5,
+                    u(60, 1440) * pace,
+                    note="已按批示方案落实完毕，并已告知客户处理结果",
+                    extra={
+                        "method": rng.choice(("phone", "onsite", "phone", "sms")),
+                        "penalty": penalty,
+                        "amount": amount,
+                    },
+                )
+            )
+
+        solve(u(60, 720) * pace)
+        if rng.random() < 0.05:
+            path.append(Step("reject", 3, u(60, 1440), note=rng.choice(texts.COMPLAINT_REFUSALS)))
+            solve(u(60, 720))
+        who = client.contact if client is not None else contact
+        method = rng.choices(list(CONFIRM_METHODS), weights=[60, 30, 10])[0]
+        path.append(Step("confirm", 6, u(30, 1440), extra={"confirmed_by": who or "客户", "method": method}))
+        summary = {"root_cause": rng.choice(texts.ROOT_CAUSES), "improvement": rng.choice(texts.IMPROVEMENTS)}
+        path.append(Step("summarize", 7, u(60, 2880), extra=summary))
+        path.append(Step("close", 8, u(5, 2880)))
+        return self.cut_complaint(rng, path, target)
+
+    def cut_complaint(self, rng: random.Random, path: list[Step], target: str) -> list[Step]:
+        if target == Status.CANCELLED:
+            kept = [s for s in _upto(path, rng.choice((0, 1))) if s.action not in ("suspend", "resume", "dismiss")]
+            return [*kept, Step("cancel", kept[-1].rank, rng.uniform(5, 600), note=rng.choice(texts.CANCEL_REASONS))]
+        if target == Status.SUSPENDED:
+            kept = [s for s in _upto(path, rng.choice((1, 2, 3))) if s.action not in ("suspend", "resume", "dismiss")]
+            # Waiting for the customer happens while the complaint is being worked on.
+            while len(kept) > 1 and kept[-1].action not in ("judge", "investigate", "approve", "send_back", "reject"):
+                kept.pop()
+            if kept[-1].action == "create":
+                return kept
+            return [
+                *kept,
+                Step("suspend", kept[-1].rank, rng.uniform(10, 120), note=rng.choice(texts.SUSPEND_REASONS["other"])),
+            ]
+        return _upto(path, C_TARGET[target])
 
     def complete(
         self, rng: random.Random, kind: str, said: texts.Texts, pace: float, minutes: float | None = None

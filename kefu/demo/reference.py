@@ -51,6 +51,9 @@ def _leaves(kinds: tuple[str, ...], rows: list[tuple[str, str, str]]) -> tuple[N
     return tuple(Node(name, kinds, department, skill) for name, department, skill in rows)
 
 
+# Complaints of these classes are major (重大投诉) whatever else is said of them.
+MAJOR_CATEGORIES = frozenset({"安全管理"})
+
 # The tree: 物业 categories first, then the after-sales ones (售后服务).
 CATEGORY_TREE: list[Node] = [
     Node(
@@ -237,6 +240,7 @@ def seed_reference_data() -> Reference:
                 "department": departments[node.department],
                 "skill": skills[node.skill] if node.skill else None,
                 "sort": sort,
+                "is_major": node.name in MAJOR_CATEGORIES,
             }
             category = got(Category.objects.get_or_create(parent=parent, name=node.name, defaults=defaults))
             categories[category.path] = category

@@ -15,6 +15,7 @@ from django.utils import timezone
 from kefu.customers.models import Customer, Unit
 from kefu.org.models import Role, Site, Staff
 from kefu.tickets.models import Ticket
+from kefu.tickets.services.cards import sla_sweep
 
 from . import builders, data
 from .plans import Planner
@@ -85,6 +86,10 @@ def _build(options: Options, ref: Reference, anchor: datetime, lap: Callable[[st
     plans = planner.plans(options.tickets)
     Writer(plans, sites, staff).run()
     lap(f"工单及处理记录（{len(plans)} 张）")
+    # The warning cards the history earned, each dated when it fell due; nobody is notified
+    # of the past.
+    swept = sla_sweep(now=anchor, quiet=True, limit=10**9)
+    lap(f"警告卡（{swept.cards} 张）")
 
 
 def summary() -> list[str]:

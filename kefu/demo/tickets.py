@@ -31,13 +31,31 @@ from kefu.org.models import Department, Site, Staff
 from kefu.org.permissions import FIELD_ROLES, can
 from kefu.org.queries import site_ids_for
 from kefu.tickets.lifecycle import ACTIONS, DONE_FOR_SLA, NUMBER_PREFIX, Kind, Status, next_status
-from kefu.tickets.models import Assignment, Category, SlaPolicy, Ticket, TicketEvent
+from kefu.tickets.models import Assignment, Category, Complaint, ComplaintProposal, SlaPolicy, Ticket, TicketEvent
 from kefu.tickets.queries import is_handler
 from kefu.tickets.services import hand_over_changes, transition_changes
-from kefu.tickets.sla import default_minutes
+from kefu.tickets.services.complaints import JUDGED_DISPATCH_REASON, REPEAT_DAYS, major_reasons, proposals_note
+from kefu.tickets.sla import Rules, default_minutes, next_check, rules_for, sla_fields
 
 from .builders import DemoError
 from .plans import Plan, Step, Team, rule_department, teams
+
+# Steps of the complaint flow that go through ``complaint_step`` (the six steps' services
+# and the customer's answer); suspend, resume, close and cancel are plain transitions.
+COMPLAINT_ACTIONS = frozenset(
+    {
+        "judge",
+        "dismiss",
+        "investigate",
+        "propose",
+        "send_back",
+        "approve",
+        "implement",
+        "confirm",
+        "reject",
+        "summarize",
+    }
+)
 
 
 class Executor(ABC):
@@ -65,6 +83,11 @@ class Executor(ABC):
             return
         ticket = self.tickets[index]
         action = step.action
+        if plan.flow == "complaint" and action in COMPLAINT_ACTIONS:
+            self.complaint_step(
+                ticket, action, self.complaint_actor(plan, ticket, action), step, self.inputs(plan, ticket, step)
+            )
+            return
         if action == "dispatch":
             self.dispatch(ticket, plan.desk, rule_department(plan.category), step)
         elif action == "transfer":
@@ -80,6 +103,37 @@ class Executor(ABC):
         else:
             actor = {"reject": plan.first_responder, "close": plan.desk, "cancel": plan.desk}.get(action)
             self.transition(ticket, action, actor or self.handler(plan, ticket), step)
+
+    def complaint_actor(self, plan: Plan, ticket: Ticket, action: str) -> Staff:
+        """Who takes each of the six steps: the desk judges and closes, the handler (or the
+        supervisor) investigates, proposes and carries out, the supervisor signs and sums up,
+        whoever took the complaint records the customer's answer."""
+        supervisor = self.teams[plan.site].supervisors[0]
+        if action in ("judge", "dismiss"):
+            return plan.desk
+        if action in ("approve", "send_back", "summarize"):
+            return supervisor
+        if action in ("confirm", "reject"):
+            return plan.first_responder
+        if ticket.assignee_id:
+            return self.staff_by_id[ticket.assignee_id]
+        return supervisor
+
+    def inputs(self, plan: Plan, ticket: Ticket, step: Step) -> dict[str, Any]:
+        """What a complaint step's form would carry, decided the same way for every executor."""
+        action = step.action
+        if action == "judge":
+            return {"department": rule_department(plan.category) if step.extra.get("send") else None}
+        if action == "investigate":
+            department = ticket.department or rule_department(plan.category)
+            people = self.teams[plan.site].field.get(department.id if department else 0, [])
+            person = people[plan.seed % len(people)] if people and plan.seed % 2 else None
+            return {"department": department, "person": person}
+        if action == "approve":
+            return {"choice": plan.seed % 2}
+        if action == "summarize":
+            return {"classification": plan.category}
+        return {}
 
     def handler(self, plan: Plan, ticket: Ticket) -> Staff:
         """Who does the work: the assignee; the site's supervisor when a department without
@@ -126,6 +180,10 @@ class Executor(ABC):
     def transition(self, ticket: Ticket, action: str, actor: Staff, step: Step) -> None:
         """Carried out by the subclass."""
 
+    @abstractmethod
+    def complaint_step(self, ticket: Ticket, action: str, actor: Staff, step: Step, inputs: dict[str, Any]) -> None:
+        """Carried out by the subclass."""
+
 
 class Writer(Executor):
     """Does each step as ``kefu.tickets.services`` would, at ``step.at``, then saves in bulk."""
@@ -141,6 +199,12 @@ class Writer(Executor):
         self.load: Counter[int] = Counter()
         self.events: list[TicketEvent] = []
         self.assignments: list[Assignment] = []
+        # The complaint records, by the ticket object they belong to, and each customer's
+        # complaints so far (for the "second complaint within 30 days" rule).
+        self.complaints: dict[int, Complaint] = {}
+        self.proposals: list[ComplaintProposal] = []
+        self.complained: dict[int, list[Ticket]] = {}
+        self.site_rules: dict[int, Rules] = {}
 
     def run(self) -> None:
         super().run()
@@ -149,6 +213,16 @@ class Writer(Executor):
         # Related tickets now have ids; bulk_create copies them into ticket_id.
         TicketEvent.objects.bulk_create(self.events, batch_size=1000)
         Assignment.objects.bulk_create(self.assignments, batch_size=1000)
+        # A complaint points at its chosen proposal, which needs the complaint saved first.
+        complaints = list(self.complaints.values())
+        chosen = {id(c): c.chosen for c in complaints}
+        for complaint in complaints:
+            complaint.chosen = None
+        Complaint.objects.bulk_create(complaints, batch_size=1000)
+        ComplaintProposal.objects.bulk_create(self.proposals, batch_size=1000)
+        for complaint in complaints:
+            complaint.chosen = chosen[id(complaint)]
+        Complaint.objects.bulk_update([c for c in complaints if c.chosen is not None], ["chosen"], batch_size=1000)
 
     # --- the steps, mirroring the services ------------------------------------------------
 
@@ -178,8 +252,21 @@ class Writer(Executor):
             respond_due=now + timedelta(minutes=respond),
             resolve_due=now + timedelta(minutes=resolve),
         )
+        ticket.next_check_at = next_check(ticket, self.rules(site.id))
         self.event(ticket, actor, "created", now, to_status=Status.RECEIVED, data={"channel": plan.channel})
-        if plan.flow == "fcr":
+        if plan.kind == Kind.COMPLAINT:
+            self.complaints[id(ticket)] = Complaint(ticket=ticket)
+            earlier = self.complained.setdefault(customer.id, []) if customer is not None else []
+            since = now - timedelta(days=REPEAT_DAYS)
+            repeat = any(t.created_at >= since and t.status != Status.CANCELLED for t in earlier)
+            earlier.append(ticket)
+            reasons = major_reasons(
+                flagged=bool(step.extra.get("major")), urgency=plan.urgency, repeat=repeat, category=plan.category
+            )
+            if reasons:
+                ticket.is_major, ticket.major_reason = True, "；".join(reasons)[:200]
+                self.event(ticket, actor, "major", now, note=ticket.major_reason, data={"reasons": reasons})
+        elif plan.flow == "fcr":
             self.event(ticket, actor, "reply", now, note=step.note, public=True)
             self.apply(
                 ticket,
@@ -212,8 +299,15 @@ class Writer(Executor):
     def note(self, ticket: Ticket, actor: Staff, step: Step) -> None:
         """``services.ticket_add_note``."""
         now, public = _at(step), bool(step.extra["public"])
+        changes: dict[str, Any] = {}
         if public and ticket.responded_at is None:
-            ticket.responded_at = now
+            changes["responded_at"] = now
+        if ticket.progress_due is not None and actor.id == ticket.assignee_id:
+            changes["progress_due"] = None
+        if changes:  # ``services._touch``: no version bump
+            changes.update(sla_fields(ticket, changes, self.rules(ticket.site_id)))
+            for name, value in changes.items():
+                setattr(ticket, name, value)
         self.event(ticket, actor, "reply" if public else "note", now, note=step.note, public=public)
 
     def complete(self, ticket: Ticket, actor: Staff, step: Step) -> None:
@@ -275,7 +369,77 @@ class Writer(Executor):
             ticket, actor, action, now, from_status=from_status, to_status=target, note=note, public=public, data=data
         )
 
+    def complaint_step(self, ticket: Ticket, action: str, actor: Staff, step: Step, inputs: dict[str, Any]) -> None:
+        """``services.complaint_*``: the six steps, with what each records."""
+        c, now = self.complaints[id(ticket)], _at(step)
+        extra = step.extra
+        if action == "judge":
+            self.transition(ticket, "judge", actor, step, data={"valid": True})
+            c.valid, c.judgment, c.judged_by, c.judged_at = True, step.note, actor, now
+            if inputs["department"] is not None:
+                reason = str(JUDGED_DISPATCH_REASON)
+                self.hand_over(ticket, actor, inputs["department"], None, Assignment.Mode.MANUAL, reason, now)
+        elif action == "dismiss":
+            self.transition(ticket, "dismiss", actor, step, public=True, data={"valid": False})
+            c.valid, c.judgment, c.judged_by, c.judged_at = False, step.note, actor, now
+        elif action == "investigate":
+            department, person = inputs["department"], inputs["person"]
+            data = {"department": department.name, "person": person.name if person else ""}
+            self.transition(ticket, "investigate", actor, step, data=data)
+            c.cause, c.responsible_department, c.responsible_person = step.note, department, person
+            c.investigated_by, c.investigated_at = actor, now
+        elif action == "propose":
+            offered = list(extra["proposals"])
+            c.round += 1
+            data = {"round": c.round, "count": len(offered)}
+            self.transition(ticket, "propose", actor, step, note=proposals_note(offered), data=data)
+            self.proposals += [
+                ComplaintProposal(complaint=c, round=c.round, text=text, proposed_by=actor, proposed_at=now)
+                for text in offered
+            ]
+        elif action == "approve":
+            current = [p for p in self.proposals if p.complaint is c and p.round == c.round]
+            chosen = current[inputs["choice"] % len(current)]
+            data = {"proposal": chosen.text[:200], "round": chosen.round}
+            self.transition(ticket, "approve", actor, step, data=data)
+            for proposal in current:
+                proposal.decided_by, proposal.decided_at = actor, now
+                proposal.state = ComplaintProposal.State.NOT_CHOSEN
+            chosen.state, chosen.decision_note = ComplaintProposal.State.CHOSEN, step.note
+            c.chosen, c.instruction, c.approved_by, c.approved_at = chosen, step.note, actor, now
+        elif action == "send_back":
+            self.transition(ticket, "send_back", actor, step)
+            for proposal in self.proposals:
+                if proposal.complaint is c and proposal.round == c.round and proposal.state == "proposed":
+                    proposal.state, proposal.decision_note = ComplaintProposal.State.RETURNED, step.note
+                    proposal.decided_by, proposal.decided_at = actor, now
+        elif action == "implement":
+            amount = _money(extra.get("amount"))
+            data = {"penalty": extra["penalty"], "penalty_amount": str(amount) if amount is not None else None}
+            self.transition(ticket, "implement", actor, step, public=True, data=data)
+            c.implementation, c.penalty, c.penalty_amount = step.note, extra["penalty"], amount
+            c.notify_method, c.customer_notified_at = extra["method"], now
+            c.implemented_by, c.implemented_at = actor, now
+        elif action == "reject":
+            self.transition(ticket, "reject", actor, step)
+            if c.chosen is not None:
+                c.chosen.state, c.chosen.decision_note = ComplaintProposal.State.REFUSED, step.note
+            c.refusals += 1
+        elif action == "confirm":
+            self.confirm(ticket, actor, step)
+        elif action == "summarize":
+            classification = inputs["classification"]
+            data = {"classification": classification.path}
+            self.transition(ticket, "summarize", actor, step, note=extra["improvement"], data=data)
+            c.classification, c.root_cause, c.improvement = classification, extra["root_cause"], extra["improvement"]
+            c.summarized_by, c.summarized_at = actor, now
+
     # --- helpers, mirroring the services' private ones ------------------------------------
+
+    def rules(self, site_id: int) -> Rules:
+        if site_id not in self.site_rules:
+            self.site_rules[site_id] = rules_for(site_id)
+        return self.site_rules[site_id]
 
     def check(self, ticket: Ticket, actor: Staff, action: str) -> None:
         """``services._check_action``: a plan that breaks a rule is a bug in the demo."""
@@ -324,7 +488,14 @@ class Writer(Executor):
         """``services._dispatch``: the same hand-over, collected for the bulk write."""
         try:
             change = hand_over_changes(
-                ticket=ticket, actor=actor, department=department, assignee=assignee, mode=mode, reason=reason, now=now
+                ticket=ticket,
+                actor=actor,
+                department=department,
+                assignee=assignee,
+                mode=mode,
+                reason=reason,
+                now=now,
+                rules=self.rules(ticket.site_id),
             )
         except ValidationFailed:
             raise DemoError(f"演示工单 {ticket.number} 在“{ticket.get_status_display()}”状态不能派单") from None
@@ -343,6 +514,7 @@ class Writer(Executor):
 
     def apply(self, ticket: Ticket, now: datetime, **fields: Any) -> None:
         """``services._apply``: write the fields and bump the version; keep the load count."""
+        fields.update(sla_fields(ticket, fields, self.rules(ticket.site_id)))
         if ticket.assignee_id and ticket.status not in DONE_FOR_SLA:
             self.load[ticket.assignee_id] -= 1
         for name, value in fields.items():

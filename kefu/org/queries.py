@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from kefu.core.calendar import LIBRARY_YEARS, BusinessCalendar, WorkingHours, YearSchedule, parse_schedule
 from kefu.core.models import HolidaySchedule
@@ -38,6 +38,19 @@ def staff_in_scope(staff: Staff) -> QuerySet[Staff]:
     return (
         Staff.objects.filter(is_active=True, sites__in=site_ids_for(staff))
         .select_related("department")
+        .distinct()
+        .order_by("id")
+    )
+
+
+def leaders_at(*, site_id: int, roles: tuple[str, ...]) -> QuerySet[Staff]:
+    """Active staff of ``roles`` whose scope covers the site: those posted there, and those
+    whose role sees every site (directors). The people a major complaint or an escalation
+    goes to."""
+    covers = Q(sites=site_id) | Q(role__in=ALL_SITES_ROLES)
+    return (
+        Staff.objects.filter(covers, is_active=True, user__is_active=True, role__in=roles)
+        .select_related("user")
         .distinct()
         .order_by("id")
     )

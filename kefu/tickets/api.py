@@ -29,8 +29,8 @@ from kefu.customers.queries import customers_for, units_for
 from kefu.org.models import Department, Site, Staff
 from kefu.org.queries import staff_in_scope
 
-from .lifecycle import ACTIONS, Kind
-from .models import Category, Ticket
+from .lifecycle import ACTIONS, COMPLAINT_STEP_OF, Kind, Status
+from .models import Category, Complaint, Ticket
 from .queries import (
     allowed_actions,
     categories_for,
@@ -56,6 +56,7 @@ from .schemas import (
 )
 from .services import (
     CONFLICT_MESSAGE,
+    complaint_refuse,
     ticket_accept,
     ticket_add_note,
     ticket_arrive,
@@ -174,6 +175,67 @@ def _detail(staff: Staff, t: Ticket) -> dict[str, Any]:
             for a in assignments
         ],
         "allowed_actions": [{"code": code, "label": str(ACTIONS[code].label)} for code in allowed_actions(staff, t)],
+        "is_major": t.is_major,
+        "major_reason": t.major_reason,
+        "complaint": _complaint(t) if t.kind == Kind.COMPLAINT else None,
+    }
+
+
+def _complaint(t: Ticket) -> dict[str, Any] | None:
+    c = (
+        Complaint.objects.select_related(
+            "judged_by", "responsible_department", "responsible_person", "approved_by", "classification__parent"
+        )
+        .filter(pk=t.pk)
+        .first()
+    )
+    if c is None:
+        return None
+    status = t.suspended_from if t.status == Status.SUSPENDED else t.status
+    proposals = c.proposals.select_related("proposed_by", "decided_by")
+    return {
+        "step": COMPLAINT_STEP_OF.get(status, 1),
+        "valid": c.valid,
+        "judgment": c.judgment,
+        "judged_by": ref(c.judged_by),
+        "judged_at": c.judged_at,
+        "cause": c.cause,
+        "responsible_department": ref(c.responsible_department),
+        "responsible_person": ref(c.responsible_person),
+        "investigated_at": c.investigated_at,
+        "round": c.round,
+        "proposals": [
+            {
+                "id": p.id,
+                "round": p.round,
+                "text": p.text,
+                "state": p.state,
+                "state_label": p.get_state_display(),
+                "proposed_by": ref(p.proposed_by),
+                "proposed_at": p.proposed_at,
+                "decided_by": ref(p.decided_by),
+                "decided_at": p.decided_at,
+                "decision_note": p.decision_note,
+            }
+            for p in proposals
+        ],
+        "chosen_id": c.chosen_id,
+        "instruction": c.instruction,
+        "approved_by": ref(c.approved_by),
+        "approved_at": c.approved_at,
+        "implementation": c.implementation,
+        "penalty": c.penalty,
+        "penalty_amount": c.penalty_amount,
+        "notify_method": c.notify_method,
+        "customer_notified_at": c.customer_notified_at,
+        "implemented_at": c.implemented_at,
+        "refusals": c.refusals,
+        "classification": None
+        if c.classification is None
+        else {"id": c.classification.id, "path": c.classification.path},
+        "root_cause": c.root_cause,
+        "improvement": c.improvement,
+        "summarized_at": c.summarized_at,
     }
 
 
@@ -317,6 +379,7 @@ def ticket_add(request: HttpRequest, payload: TicketIn) -> tuple[int, dict[str, 
             contact_phone=payload.contact_phone,
             answer=payload.answer,
             auto_dispatch=payload.auto_dispatch,
+            major=payload.major,
         )
     except DomainError as exc:
         names = {"site": "site_id", "category": "category_id", "customer": "customer_id", "unit": "unit_id"}
@@ -459,12 +522,19 @@ def ticket_confirm_view(request: HttpRequest, ticket_id: Id, payload: ConfirmIn)
         confirmed_by=payload.confirmed_by,
         method=payload.method,
         note=payload.note,
+        at=payload.at,
     )
     return _detail(staff, ticket)
 
 
 @router.post("/tickets/{ticket_id}/reject", response={200: TicketOut, **_ERRORS}, summary="客户不认可")
 def ticket_reject_view(request: HttpRequest, ticket_id: Id, payload: ReasonIn) -> dict[str, Any]:
+    """客户不认可。投诉：选定方案记为客户不认可，退回重新拟定方案。"""
+    staff = _me(request)
+    ticket = ticket_get_for_user(staff=staff, pk=ticket_id)
+    if ticket.kind == Kind.COMPLAINT:
+        complaint_refuse(ticket=ticket, actor=staff, version=payload.version, reason=payload.reason)
+        return _detail(staff, ticket)
     return _transition(request, ticket_id, "reject", payload.version, payload.reason)
 
 

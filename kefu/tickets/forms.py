@@ -23,6 +23,7 @@ class IntakeForm(forms.Form):
     )
     answer = forms.CharField(required=False, max_length=5000)
     auto_dispatch = forms.BooleanField(required=False, initial=True)
+    major = forms.BooleanField(required=False)
     new_customer = forms.BooleanField(required=False)
     room = forms.CharField(required=False, max_length=40)
 

@@ -45,6 +45,12 @@ class Status(models.TextChoices):
     DISPATCHED = "dispatched", _("已派单")
     ACCEPTED = "accepted", _("已接单")
     IN_PROGRESS = "in_progress", _("处理中")
+    # The complaint's own steps (six steps, seed 002).
+    INVESTIGATING = "investigating", _("调查中")
+    PROPOSING = "proposing", _("方案拟定")
+    AWAITING_APPROVAL = "awaiting_approval", _("待批示")
+    IMPLEMENTING = "implementing", _("方案实施")
+    SUMMARIZING = "summarizing", _("待总结")
     SUSPENDED = "suspended", _("挂起")
     PENDING_CONFIRM = "pending_confirm", _("待确认")
     RESOLVED = "resolved", _("已办结")
@@ -60,6 +66,11 @@ STATUS_COLORS: dict[str, str] = {
     Status.DISPATCHED: "primary",
     Status.ACCEPTED: "primary",
     Status.IN_PROGRESS: "primary",
+    Status.INVESTIGATING: "primary",
+    Status.PROPOSING: "primary",
+    Status.AWAITING_APPROVAL: "warning",
+    Status.IMPLEMENTING: "primary",
+    Status.SUMMARIZING: "info",
     Status.SUSPENDED: "default",
     Status.PENDING_CONFIRM: "warning",
     Status.RESOLVED: "success",
@@ -71,6 +82,7 @@ ENDED: tuple[str, ...] = (Status.CLOSED, Status.CANCELLED)
 # Statuses in which the handler's part is done: the resolution clock no longer runs.
 DONE_FOR_SLA: tuple[str, ...] = (
     Status.PENDING_CONFIRM,
+    Status.SUMMARIZING,
     Status.RESOLVED,
     Status.VISITED,
     Status.CLOSED,
@@ -113,6 +125,15 @@ ACTIONS: dict[str, Action] = {
         Action("close", _("关闭"), _DESK),
         Action("cancel", _("撤销"), _DESK, needs_reason=True, danger=True),
         Action("reopen", _("重新打开"), _DESK, needs_reason=True),
+        # The complaint's six steps (services/complaints.py).
+        Action("judge", _("判定成立"), _DESK),
+        Action("dismiss", _("判定不成立"), _DESK, needs_reason=True),
+        Action("investigate", _("提交调查结果"), _SUPERVISORS, handler=True),
+        Action("propose", _("提交处理方案"), _SUPERVISORS, handler=True),
+        Action("approve", _("批示"), _SUPERVISORS),
+        Action("send_back", _("退回方案"), _SUPERVISORS, needs_reason=True),
+        Action("implement", _("实施完成"), _SUPERVISORS, handler=True),
+        Action("summarize", _("总结归档"), _SUPERVISORS),
     ]
 }
 
@@ -168,9 +189,63 @@ _PRAISE: dict[tuple[str, str], str] = {
     (_S.RECEIVED, "cancel"): _S.CANCELLED,
 }
 
+# Complaints, six steps (seed 002): 受理登记 → 判定 → 调查 → 方案 (批示) → 实施 (customer
+# confirms or refuses) → 总结. A complaint judged not valid is answered and closed. The
+# investigation may be handed to the responsible department; the customer refusing the
+# solution sends it back to 方案, and so does reopening after the visit.
+_WORKING_COMPLAINT = (_S.INVESTIGATING, _S.PROPOSING, _S.IMPLEMENTING)
+_COMPLAINT: dict[tuple[str, str], str] = {
+    (_S.NEW, "receive"): _S.RECEIVED,
+    (_S.RECEIVED, "judge"): _S.INVESTIGATING,
+    (_S.RECEIVED, "dismiss"): _S.CLOSED,
+    **{(s, "dispatch"): s for s in _WORKING_COMPLAINT},
+    **{(s, "transfer"): s for s in _WORKING_COMPLAINT},
+    (_S.INVESTIGATING, "investigate"): _S.PROPOSING,
+    (_S.PROPOSING, "propose"): _S.AWAITING_APPROVAL,
+    (_S.AWAITING_APPROVAL, "approve"): _S.IMPLEMENTING,
+    (_S.AWAITING_APPROVAL, "send_back"): _S.PROPOSING,
+    (_S.IMPLEMENTING, "implement"): _S.PENDING_CONFIRM,
+    (_S.PENDING_CONFIRM, "confirm"): _S.SUMMARIZING,
+    (_S.PENDING_CONFIRM, "reject"): _S.PROPOSING,
+    (_S.SUMMARIZING, "summarize"): _S.RESOLVED,
+    **{(s, "suspend"): _S.SUSPENDED for s in (_S.RECEIVED, *_WORKING_COMPLAINT)},
+    (_S.SUSPENDED, "resume"): RESUME,
+    (_S.RESOLVED, "close"): _S.CLOSED,
+    (_S.VISITED, "close"): _S.CLOSED,
+    **{(s, "cancel"): _S.CANCELLED for s in (_S.NEW, _S.RECEIVED, _S.INVESTIGATING, _S.SUSPENDED)},
+    (_S.RESOLVED, "reopen"): _S.PROPOSING,
+    (_S.VISITED, "reopen"): _S.PROPOSING,
+    (_S.CLOSED, "reopen"): _S.PROPOSING,
+}
+
+# Where each status sits among the six steps (1-based); the stepper of the complaint
+# workspace reads it.
+COMPLAINT_STEPS: tuple[tuple[str, StrOrPromise], ...] = (
+    ("register", _("受理登记")),
+    ("judge", _("判定")),
+    ("investigate", _("调查")),
+    ("propose", _("方案")),
+    ("implement", _("实施")),
+    ("summarize", _("总结")),
+)
+COMPLAINT_STEP_OF: dict[str, int] = {
+    _S.NEW: 1,
+    _S.RECEIVED: 2,
+    _S.INVESTIGATING: 3,
+    _S.PROPOSING: 4,
+    _S.AWAITING_APPROVAL: 4,
+    _S.IMPLEMENTING: 5,
+    _S.PENDING_CONFIRM: 5,
+    _S.SUMMARIZING: 6,
+    _S.RESOLVED: 7,
+    _S.VISITED: 7,
+    _S.CLOSED: 7,
+    _S.CANCELLED: 7,
+}
+
 TRANSITIONS: dict[str, dict[tuple[str, str], str]] = {
     Kind.INQUIRY.value: _DESK_KINDS,
-    Kind.COMPLAINT.value: {**_COMMON, (_S.ACCEPTED, "start"): _S.IN_PROGRESS},
+    Kind.COMPLAINT.value: _COMPLAINT,
     Kind.REPAIR.value: _REPAIR,
     Kind.SUGGESTION.value: _DESK_KINDS,
     Kind.HELP.value: {**_DESK_KINDS},

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +48,9 @@ class Category(models.Model):
     )
     skill = models.ForeignKey(Skill, verbose_name=_("所需技能"), on_delete=models.SET_NULL, null=True, blank=True)
     sort = models.PositiveIntegerField(_("排序"), default=0)
+    is_major = models.BooleanField(
+        _("重大投诉分类"), default=False, help_text=_("该分类（含下级）的投诉一律按重大投诉处理")
+    )
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
@@ -72,6 +76,15 @@ class Category(models.Model):
     def applies_to(self, kind: str) -> bool:
         return not self.kinds or kind in self.kinds
 
+    @property
+    def marks_major(self) -> bool:
+        node: Category | None = self
+        while node is not None:
+            if node.is_major:
+                return True
+            node = node.parent
+        return False
+
 
 class SlaPolicy(models.Model):
     """Time limits (时限标准) per kind × urgency, for one site or (site empty) for every site
@@ -86,6 +99,9 @@ class SlaPolicy(models.Model):
     respond_minutes = models.PositiveIntegerField(_("响应时限(分钟)"))
     arrive_minutes = models.PositiveIntegerField(_("到场时限(分钟)"), null=True, blank=True)
     resolve_minutes = models.PositiveIntegerField(_("办结时限(分钟)"))
+    visit_minutes = models.PositiveIntegerField(
+        _("回访时限(分钟)"), null=True, blank=True, help_text=_("完成后多久内回访，为空则按 3 天")
+    )
     business_hours = models.BooleanField(_("按工作时间计算"), default=False)
 
     class Meta:
@@ -100,6 +116,40 @@ class SlaPolicy(models.Model):
                 fields=["site", "kind", "urgency"], condition=Q(site__isnull=False), name="sla_policy_unique_site"
             ),
         ]
+
+
+class WarningRules(models.Model):
+    """When warning cards are issued and who is told (SPEC §3.3, seed 000), for one site or
+    (site empty) for every site without its own row."""
+
+    site = models.OneToOneField(
+        Site, verbose_name=_("项目"), on_delete=models.CASCADE, null=True, blank=True, related_name="warning_rules"
+    )
+    blue_minutes = models.PositiveIntegerField(
+        _("蓝牌：交办后未反馈(分钟)"), default=60, help_text=_("交给处理人后这么久没有任何反馈，发蓝牌")
+    )
+    prewarn_percent = models.PositiveSmallIntegerField(
+        _("预警：时限已过(%)"), default=80, help_text=_("时限用去这个比例时提醒处理人")
+    )
+    manager_after_minutes = models.PositiveIntegerField(_("超时后升级到经理(分钟)"), default=120)
+    director_after_minutes = models.PositiveIntegerField(_("超时后升级到总监(分钟)"), default=480)
+    red_after_minutes = models.PositiveIntegerField(
+        _("红牌：超时后仍未办结(分钟)"), default=24 * 60, help_text=_("办结期限过后这么久仍未办结，发红牌")
+    )
+
+    class Meta:
+        verbose_name = _("警告规则")
+        verbose_name_plural = _("警告规则")
+        constraints = [
+            # One company-wide row: NULL never equals NULL, so compare the site as 0.
+            models.UniqueConstraint(Coalesce("site", models.Value(0)), name="warning_rules_one_per_site"),
+            models.CheckConstraint(
+                condition=Q(prewarn_percent__gte=1, prewarn_percent__lte=99), name="warning_rules_prewarn_percent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.site or _("全公司"))
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
@@ -166,6 +216,20 @@ class Ticket(models.Model):
     arrive_due = models.DateTimeField(_("到场期限"), null=True, blank=True)
     resolve_due = models.DateTimeField(_("办结期限"), null=True, blank=True)
     responded_at = models.DateTimeField(_("响应时间"), null=True, blank=True)
+    # Once a deadline is met: minutes from the deadline to the moment it was met (negative =
+    # early by so much, positive = late by so much).
+    respond_delta = models.IntegerField(_("响应偏差(分钟)"), null=True, blank=True)
+    arrive_delta = models.IntegerField(_("到场偏差(分钟)"), null=True, blank=True)
+    resolve_delta = models.IntegerField(_("办结偏差(分钟)"), null=True, blank=True)
+    # The warning engine: when the handler must next report progress (blue card), when the
+    # sweep must next look at this ticket, and which of its warnings are done.
+    progress_due = models.DateTimeField(_("反馈期限"), null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    sla_done = models.JSONField(default=list, blank=True)
+
+    # 重大投诉: flagged at intake or by rule; the reasons are kept in words.
+    is_major = models.BooleanField(_("重大投诉"), default=False)
+    major_reason = models.CharField(_("重大投诉原因"), max_length=200, blank=True)
 
     first_contact_resolved = models.BooleanField(_("一次解决"), default=False)
     reopen_count = models.PositiveIntegerField(_("重开次数"), default=0)
@@ -201,6 +265,10 @@ class Ticket(models.Model):
             models.Index(fields=["first_responder", "status"], name="ticket_first_responder_status"),
             models.Index(fields=["resolve_due"], name="ticket_resolve_due"),
             models.Index(fields=["number"], name="ticket_number"),
+            # The SLA sweep reads only tickets with something due; most have nothing.
+            models.Index(
+                fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="ticket_next_check_due"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -215,6 +283,164 @@ class Ticket(models.Model):
         if self.resolve_due is None or self.status in DONE_FOR_SLA:
             return False
         return bool(self.resolve_due < now)  # type: ignore[operator]
+
+
+class Complaint(models.Model):
+    """What the six steps of a complaint record (seed 002), one row per complaint ticket.
+
+    The ticket carries the status, the deadlines and the customer's confirmation; this row
+    carries the judgment, the investigation, the supervisor's instruction (批示), the
+    implementation and the summary. Every step also writes a timeline event."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="complaint")
+
+    # 2 判定
+    valid = models.BooleanField(_("投诉成立"), null=True)
+    judgment = models.TextField(_("判定说明"), blank=True)
+    judged_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    judged_at = models.DateTimeField(_("判定时间"), null=True, blank=True)
+
+    # 3 调查
+    cause = models.TextField(_("投诉原因"), blank=True)
+    responsible_department = models.ForeignKey(
+        Department, verbose_name=_("责任部门"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    responsible_person = models.ForeignKey(
+        Staff, verbose_name=_("责任人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    investigated_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    investigated_at = models.DateTimeField(_("调查时间"), null=True, blank=True)
+
+    # 4 方案 and 批示
+    chosen = models.ForeignKey(
+        "ComplaintProposal",
+        verbose_name=_("选定方案"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    instruction = models.TextField(_("批示"), blank=True)
+    approved_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    approved_at = models.DateTimeField(_("批示时间"), null=True, blank=True)
+    round = models.PositiveIntegerField(_("方案轮次"), default=0)
+
+    # 5 实施
+    implementation = models.TextField(_("实施情况"), blank=True)
+    penalty = models.CharField(_("责任处理"), max_length=300, blank=True)
+    penalty_amount = models.DecimalField(_("处罚金额(元)"), max_digits=10, decimal_places=2, null=True, blank=True)
+    customer_notified_at = models.DateTimeField(_("通知客户时间"), null=True, blank=True)
+    notify_method = models.CharField(_("通知方式"), max_length=20, blank=True)
+    implemented_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    implemented_at = models.DateTimeField(_("实施完成时间"), null=True, blank=True)
+    refusals = models.PositiveIntegerField(_("客户不认可次数"), default=0)
+
+    # 6 总结
+    classification = models.ForeignKey(
+        Category, verbose_name=_("投诉分类"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    root_cause = models.TextField(_("根本原因"), blank=True)
+    improvement = models.TextField(_("改进措施"), blank=True)
+    summarized_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    summarized_at = models.DateTimeField(_("总结时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("投诉处理")
+        verbose_name_plural = _("投诉处理")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(penalty_amount__isnull=True) | Q(penalty_amount__gte=0),
+                name="complaint_penalty_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.ticket_id)
+
+
+class ComplaintProposal(models.Model):
+    """One proposed solution (处理方案). Proposals come in rounds: a supervisor picks one of
+    the round and signs it (批示) or sends the round back; a customer who refuses the chosen
+    one opens the next round."""
+
+    class State(models.TextChoices):
+        PROPOSED = "proposed", _("待批示")
+        CHOSEN = "chosen", _("已选定")
+        NOT_CHOSEN = "not_chosen", _("未选定")
+        RETURNED = "returned", _("已退回")
+        REFUSED = "refused", _("客户不认可")
+
+    complaint = models.ForeignKey(Complaint, on_delete=models.CASCADE, related_name="proposals")
+    round = models.PositiveIntegerField(_("轮次"))
+    text = models.TextField(_("方案内容"))
+    state = models.CharField(_("状态"), max_length=20, choices=State.choices, default=State.PROPOSED)
+    proposed_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("投诉处理方案")
+        verbose_name_plural = _("投诉处理方案")
+        ordering = ["round", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:30]
+
+
+class WarningCard(models.Model):
+    """A warning card (警告卡, seed 000) recorded against the responsible staff member: blue
+    when a hand-over got no progress report in time, yellow when a deadline passed, red when
+    a ticket is still not done long after its deadline or is marked serious. Issued exactly
+    once per ``key``; a manager may revoke one with a reason (kept, not deleted)."""
+
+    class Color(models.TextChoices):
+        BLUE = "blue", _("蓝牌")
+        YELLOW = "yellow", _("黄牌")
+        RED = "red", _("红牌")
+
+    class Rule(models.TextChoices):
+        PROGRESS = "progress", _("交办后未及时反馈")
+        RESPOND = "respond", _("超过响应时限")
+        ARRIVE = "arrive", _("超过到场时限")
+        RESOLVE = "resolve", _("超过办结时限")
+        LONG_OVERDUE = "long_overdue", _("超时后仍未办结")
+        SERIOUS = "serious", _("造成严重后果")
+
+    key = models.CharField(max_length=80, unique=True)
+    site = models.ForeignKey(Site, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")
+    ticket = models.ForeignKey(
+        Ticket, verbose_name=_("工单"), on_delete=models.CASCADE, null=True, blank=True, related_name="warning_cards"
+    )
+    staff = models.ForeignKey(Staff, verbose_name=_("责任人"), on_delete=models.PROTECT, related_name="warning_cards")
+    color = models.CharField(_("颜色"), max_length=10, choices=Color.choices)
+    rule = models.CharField(_("规则"), max_length=20, choices=Rule.choices)
+    deadline = models.DateTimeField(_("期限"), null=True, blank=True)
+    issued_at = models.DateTimeField(_("发出时间"), default=timezone.now)
+    issued_by = models.ForeignKey(
+        Staff, verbose_name=_("发出人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
+    revoked_by = models.ForeignKey(Staff, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    revoke_reason = models.CharField(_("撤销原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("警告卡")
+        verbose_name_plural = _("警告卡")
+        ordering = ["-issued_at", "-id"]
+        indexes = [
+            models.Index(fields=["site", "-issued_at"], name="warning_site_issued"),
+            models.Index(fields=["staff", "-issued_at"], name="warning_staff_issued"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_color_display()} {self.key}"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
 
 
 class TicketEvent(models.Model):

@@ -14,7 +14,7 @@ from kefu.org.models import Role, Staff
 from kefu.org.permissions import FIELD_ROLES
 from kefu.org.queries import site_ids_for
 
-from .lifecycle import ACTIONS, actions_from
+from .lifecycle import ACTIONS, Kind, Status, actions_from
 from .models import Category, Ticket, TicketQuerySet
 
 
@@ -127,3 +127,11 @@ def my_work(qs: TicketQuerySet, me: Staff) -> TicketQuerySet:
     if me.role in FIELD_ROLES and me.department_id:
         cond |= Q(department_id=me.department_id, assignee__isnull=True)
     return qs.open().filter(cond)
+
+
+def approvals_for(qs: TicketQuerySet) -> TicketQuerySet:
+    """Complaints whose proposals wait for a supervisor's instruction (待我批示), the
+    longest-waiting first."""
+    return with_list_columns(qs.filter(kind=Kind.COMPLAINT, status=Status.AWAITING_APPROVAL)).order_by(
+        "updated_at", "id"
+    )

@@ -126,6 +126,48 @@ class ActionOut(Schema):
     label: str
 
 
+class ProposalOut(Schema):
+    id: int
+    round: int
+    text: str
+    state: str
+    state_label: str
+    proposed_by: Ref | None
+    proposed_at: datetime
+    decided_by: Ref | None
+    decided_at: datetime | None
+    decision_note: str
+
+
+class ComplaintOut(Schema):
+    step: int = Field(description="当前步骤 1–6，7 表示已结束")
+    valid: bool | None
+    judgment: str
+    judged_by: Ref | None
+    judged_at: datetime | None
+    cause: str
+    responsible_department: Ref | None
+    responsible_person: Ref | None
+    investigated_at: datetime | None
+    round: int
+    proposals: list[ProposalOut]
+    chosen_id: int | None
+    instruction: str
+    approved_by: Ref | None
+    approved_at: datetime | None
+    implementation: str
+    penalty: str
+    penalty_amount: Decimal | None
+    notify_method: str
+    customer_notified_at: datetime | None
+    implemented_at: datetime | None
+    refusals: int
+    classification: CategoryRef | None
+    root_cause: str
+    improvement: str
+    summarized_at: datetime | None
+
+
 class TicketOut(TicketRow):
     content: str
     unit: UnitRef | None
@@ -151,6 +193,9 @@ class TicketOut(TicketRow):
     events: list[EventOut]
     assignments: list[AssignmentOut]
     allowed_actions: list[ActionOut]
+    is_major: bool
+    major_reason: str
+    complaint: ComplaintOut | None = Field(None, description="投诉六步的记录（仅投诉）")
 
 
 class CategoryOut(Schema):
@@ -176,7 +221,8 @@ class TicketIn(Schema):
     contact_name: Str50 = ""
     contact_phone: Str30 = ""
     answer: Str5000 = Field("", description="咨询在受理时直接答复：填写后工单即办结（一次解决）")
-    auto_dispatch: bool = Field(True, description="分类有派单规则时自动派单")
+    auto_dispatch: bool = Field(True, description="分类有派单规则时自动派单（投诉先判定，不自动派单）")
+    major: bool = Field(False, description="投诉：标记为重大投诉，立即通知经理和总监")
 
 
 class DispatchIn(Schema):
@@ -218,6 +264,54 @@ class ConfirmIn(Schema):
     confirmed_by: Str50
     method: Literal["phone", "onsite", "link"] = Field(description="phone 电话确认 · onsite 现场签字 · link 链接确认")
     note: Str5000 = ""
+    at: datetime | None = Field(None, description="客户确认的时间（如现场签字的时间），不填为现在")
+
+
+class JudgeIn(Schema):
+    version: Version
+    valid: bool = Field(description="true 投诉成立；false 不成立（reason 即给客户的答复，投诉关闭）")
+    reason: Str5000
+    department_id: Id | None = Field(None, description="成立时可交由调查的部门")
+    assignee_id: Id | None = Field(None, description="成立时可交由调查的人")
+
+
+class InvestigateIn(Schema):
+    version: Version
+    cause: Str5000
+    responsible_department_id: Id
+    responsible_person_id: Id | None = None
+
+
+class ProposeIn(Schema):
+    version: Version
+    proposals: list[Str2000] = Field(min_length=1, max_length=5, description="一个或多个处理方案")
+
+
+class ApproveIn(Schema):
+    version: Version
+    proposal_id: Id
+    instruction: Str2000 = Field(description="批示意见")
+
+
+class ImplementIn(Schema):
+    version: Version
+    implementation: Str5000
+    notify_method: Literal["phone", "onsite", "sms", "wechat", "letter"]
+    penalty: Str300 = Field("", description="对责任人的处理")
+    penalty_amount: Decimal | None = Field(None, description="处罚金额（元）")
+    notified_at: datetime | None = Field(None, description="通知客户的时间，不填为现在")
+
+
+class SummarizeIn(Schema):
+    version: Version
+    classification_id: Id = Field(description="投诉分类（适用于投诉的分类节点）")
+    root_cause: Str5000
+    improvement: Str5000
+
+
+class MajorIn(Schema):
+    version: Version
+    reason: Str200
 
 
 class CommentIn(Schema):

@@ -3,6 +3,7 @@ business calendar or in calendar time."""
 
 from __future__ import annotations
 
+from copy import copy
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,8 +11,8 @@ from django.db.models import Q
 
 from kefu.org.queries import calendar_for_site
 
-from .lifecycle import Kind
-from .models import SlaPolicy, Ticket, Urgency
+from .lifecycle import DONE_FOR_SLA, ENDED, Kind, Status
+from .models import SlaPolicy, Ticket, Urgency, WarningRules
 
 # Fallback minutes (respond, resolve) when no policy row exists for kind × urgency.
 _DEFAULT_RESOLVE_HOURS = {Urgency.LOW: 72, Urgency.NORMAL: 24, Urgency.HIGH: 8, Urgency.CRITICAL: 4}
@@ -84,3 +85,109 @@ def resumed_due_times(ticket: Ticket, *, paused_from: datetime, now: datetime) -
 
 def _add_calendar_minutes(start: datetime, minutes: int) -> datetime:
     return start + timedelta(minutes=minutes)
+
+
+# --- the warning engine's clock -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rules:
+    """``WarningRules`` as plain values (defaults when no row exists)."""
+
+    blue_minutes: int = 60
+    prewarn_percent: int = 80
+    manager_after_minutes: int = 120
+    director_after_minutes: int = 480
+    red_after_minutes: int = 24 * 60
+
+
+def rules_for(site_id: int) -> Rules:
+    """The site's warning rules, else the company's, else the defaults."""
+    rows = {r.site_id: r for r in WarningRules.objects.filter(Q(site_id=site_id) | Q(site__isnull=True))}
+    row = rows.get(site_id) or rows.get(None)
+    if row is None:
+        return Rules()
+    return Rules(
+        row.blue_minutes,
+        row.prewarn_percent,
+        row.manager_after_minutes,
+        row.director_after_minutes,
+        row.red_after_minutes,
+    )
+
+
+@dataclass(frozen=True)
+class Due:
+    """One thing the warning engine must do for a ticket at ``at``: ``step`` is blue,
+    prewarn, breach, manager, director or red; ``deadline`` names the time limit it is
+    about (progress, respond, arrive, resolve) and ``due`` is that limit. ``key`` is what
+    makes it happen once."""
+
+    key: str
+    at: datetime
+    step: str
+    deadline: str
+    due: datetime
+
+
+_DEADLINES = (("respond", "respond_due", "responded_at"), ("arrive", "arrive_due", "arrived_at"))
+
+
+def sla_schedule(ticket: Ticket, rules: Rules) -> list[Due]:
+    """Everything the warning engine will do for ``ticket`` as it stands, done or not.
+
+    Nothing while the ticket waits for the customer (挂起: its clock is stopped) or once it
+    has ended. A deadline already met plans nothing. The resolution deadline alone climbs the
+    chain to the manager and the director and ends in a red card."""
+    if ticket.status in ENDED or ticket.status == Status.SUSPENDED:
+        return []
+    plan: list[Due] = []
+    if ticket.progress_due is not None and ticket.assignee_id is not None:
+        stamp = int(ticket.progress_due.timestamp())
+        plan.append(Due(f"blue:{stamp}", ticket.progress_due, "blue", "progress", ticket.progress_due))
+    deadlines = [(name, getattr(ticket, due), getattr(ticket, met)) for name, due, met in _DEADLINES]
+    if ticket.status not in DONE_FOR_SLA:
+        deadlines.append(("resolve", ticket.resolve_due, ticket.completed_at))
+    for name, due, met in deadlines:
+        if due is None or met is not None:
+            continue
+        span = due - ticket.created_at
+        if span > timedelta(0):
+            plan.append(
+                Due(f"prewarn:{name}", ticket.created_at + span * rules.prewarn_percent / 100, "prewarn", name, due)
+            )
+        plan.append(Due(f"breach:{name}", due, "breach", name, due))
+        if name == "resolve":
+            for step, minutes in (
+                ("manager", rules.manager_after_minutes),
+                ("director", rules.director_after_minutes),
+                ("red", rules.red_after_minutes),
+            ):
+                plan.append(Due(f"{step}:resolve", due + timedelta(minutes=minutes), step, name, due))
+    return plan
+
+
+def next_check(ticket: Ticket, rules: Rules) -> datetime | None:
+    """When the sweep must next look at ``ticket``: its earliest warning not yet done."""
+    done = set(ticket.sla_done or ())
+    pending = [d.at for d in sla_schedule(ticket, rules) if d.key not in done]
+    return min(pending) if pending else None
+
+
+_MET = (("respond_due", "responded_at", "respond_delta"), ("arrive_due", "arrived_at", "arrive_delta"),
+        ("resolve_due", "completed_at", "resolve_delta"))  # fmt: skip
+
+
+def sla_fields(ticket: Ticket, changed: dict[str, object], rules: Rules) -> dict[str, object]:
+    """The warning engine's columns after ``changed`` is applied to ``ticket``: by how much
+    each deadline met in this change was met or missed, and the next check."""
+    after = copy(ticket)
+    for name, value in changed.items():
+        setattr(after, name, value)
+    fields: dict[str, object] = {}
+    for due_field, met_field, delta_field in _MET:
+        if met_field in changed:
+            due, met = getattr(after, due_field), getattr(after, met_field)
+            fields[delta_field] = None if due is None or met is None else round((met - due).total_seconds() / 60)
+    fields["next_check_at"] = next_check(after, rules)
+    return fields

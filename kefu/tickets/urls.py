@@ -9,6 +9,7 @@ urlpatterns = [
     path("intake/", views.intake, name="intake"),
     path("intake/lookup/", views.intake_lookup, name="intake_lookup"),
     path("categories/", views.category_tree, name="categories"),
+    path("approvals/", views.approvals, name="approvals"),
     path("m/", views.mobile, name="mobile"),
     path("m/<int:pk>/", views.mobile_detail, name="mobile_detail"),
     path("<int:pk>/", views.ticket_detail, name="detail"),

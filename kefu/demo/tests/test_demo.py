@@ -97,11 +97,30 @@ def test_closed_and_cancelled_tickets_are_consistent(demo):
     assert closed.exists()
     for ticket in closed:
         assert ticket.closed_at is not None
-        assert ticket.events.filter(type__in=["close", "closed"]).exists(), ticket.number
+        # Closed by hand, at intake (answered at once) or as a complaint judged not valid.
+        assert ticket.events.filter(type__in=["close", "closed", "dismiss"]).exists(), ticket.number
     cancelled = Ticket.objects.filter(status=Status.CANCELLED)
     for ticket in cancelled:
         assert ticket.cancel_reason and ticket.closed_at is not None
         assert ticket.events.filter(type="cancel").exists()
+
+
+def test_complaints_walk_the_six_steps(demo):
+    complaints = Ticket.objects.filter(kind=Kind.COMPLAINT).select_related("complaint")
+    assert complaints.exists()
+    statuses = set(complaints.values_list("status", flat=True))
+    assert Status.CLOSED in statuses and len(statuses) >= 3, statuses
+    for ticket in complaints:
+        c = ticket.complaint
+        types = list(ticket.events.values_list("type", flat=True))
+        if ticket.status in (Status.RESOLVED, Status.VISITED) or (ticket.status == Status.CLOSED and c.valid):
+            assert c.summarized_at and c.classification_id and c.chosen_id and c.instruction, ticket.number
+            assert types.index("judge") < types.index("investigate") < types.index("approve") < types.index("summarize")
+        if c.valid is False:
+            assert ticket.status == Status.CLOSED and "dismiss" in types
+        if ticket.status == Status.AWAITING_APPROVAL:
+            assert c.proposals.filter(round=c.round, state="proposed").exists()
+    assert complaints.filter(is_major=True).exists()
 
 
 def test_timelines_lie_in_the_past_in_order_and_match_the_ticket(demo):

@@ -19,6 +19,7 @@ from kefu.org.models import Staff
 from ..lifecycle import ACTIONS, next_status
 from ..models import Attachment, Ticket, TicketEvent
 from ..queries import is_handler
+from ..sla import rules_for, sla_fields
 
 CONFLICT_MESSAGE = gettext_lazy("操作失败：该工单已被他人处理，请刷新后重试")
 
@@ -58,6 +59,8 @@ def _apply(ticket: Ticket, version: int, **fields: Any) -> None:
     if version != ticket.version:
         raise Conflict(CONFLICT_MESSAGE)
     now = timezone.now()
+    # Every change may move a deadline or meet one: the warning engine's columns follow.
+    fields.update(sla_fields(ticket, fields, rules_for(ticket.site_id)))
     updated = Ticket.objects.filter(pk=ticket.pk, version=version).update(
         **fields, version=F("version") + 1, updated_at=now
     )
@@ -67,6 +70,15 @@ def _apply(ticket: Ticket, version: int, **fields: Any) -> None:
         setattr(ticket, name, value)
     ticket.version = version + 1
     ticket.updated_at = now
+
+
+def _touch(ticket: Ticket, **fields: Any) -> None:
+    """Write columns that never conflict with anyone's action (a reply's response time, a
+    progress report) without a version bump, so a note never makes an open form stale."""
+    fields.update(sla_fields(ticket, fields, rules_for(ticket.site_id)))
+    Ticket.objects.filter(pk=ticket.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(ticket, name, value)
 
 
 def _event(

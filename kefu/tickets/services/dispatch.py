@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -17,6 +17,7 @@ from kefu.org.permissions import FIELD_ROLES
 
 from ..lifecycle import DONE_FOR_SLA, Status, next_status
 from ..models import Assignment, Category, Ticket
+from ..sla import Rules, rules_for
 from ._common import _apply, _check_action, _check_fresh, _event, _refusal, _required_reason
 
 
@@ -138,6 +139,7 @@ def hand_over_changes(
     mode: str,
     reason: str,
     now: datetime,
+    rules: Rules | None = None,
 ) -> HandOver:
     action = "transfer" if mode == Assignment.Mode.TRANSFER else "dispatch"
     target = next_status(ticket.kind, ticket.status, action)
@@ -162,7 +164,12 @@ def hand_over_changes(
         "accepted_at": None,
         "arrived_at": None,
         "responded_at": ticket.responded_at or now,
+        # A person handed the work must report progress in time, or get a blue card.
+        "progress_due": None,
     }
+    if assignee is not None:
+        minutes = (rules or rules_for(ticket.site_id)).blue_minutes
+        fields["progress_due"] = now + timedelta(minutes=minutes)
     data = {
         "mode": mode,
         "department": department.name if department else "",

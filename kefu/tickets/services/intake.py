@@ -23,9 +23,10 @@ from kefu.org.permissions import can
 from kefu.org.queries import site_ids_for
 
 from ..lifecycle import NUMBER_PREFIX, Kind, Status
-from ..models import Assignment, Category, Channel, Ticket, Urgency
-from ..sla import due_times
+from ..models import Assignment, Category, Channel, Complaint, Ticket, Urgency
+from ..sla import due_times, next_check, rules_for
 from ._common import MAX_CONTENT, _apply, _attach, _event
+from .complaints import announce_major, complaint_major_reasons
 from .dispatch import _dispatch, pick_handler
 
 
@@ -45,6 +46,7 @@ def ticket_create(
     photos: Sequence[UploadedFile] = (),
     answer: str = "",
     auto_dispatch: bool = True,
+    major: bool = False,
 ) -> Ticket:
     """Take a ticket at intake. ``actor`` becomes its first responder (首问责任人).
 
@@ -89,9 +91,14 @@ def ticket_create(
     due = due_times(site_id=site.id, kind=kind, urgency=urgency, start=now)
     if customer is not None and not contact_name:
         contact_name = customer.name
+    reasons: list[str] = []
+    if kind == Kind.COMPLAINT:
+        reasons = complaint_major_reasons(
+            site_id=site.id, customer=customer, urgency=urgency, category=category, flagged=major, now=now
+        )
     with transaction.atomic():
         number = _next_number(site, kind, now)
-        ticket = Ticket.objects.create(
+        ticket = Ticket(
             site=site,
             number=number,
             kind=kind,
@@ -110,10 +117,20 @@ def ticket_create(
             respond_due=due.respond,
             arrive_due=due.arrive,
             resolve_due=due.resolve,
+            is_major=bool(reasons),
+            major_reason="；".join(reasons)[:200],
         )
+        ticket.next_check_at = next_check(ticket, rules_for(site.id))
+        ticket.save(force_insert=True)
         event = _event(ticket, actor, "created", to_status=Status.RECEIVED, data={"channel": channel}, at=now)
         _attach(ticket, event, photos, extensions, actor)
-        if answer:
+        if kind == Kind.COMPLAINT:
+            # Complaints are judged before anything is dispatched (six steps, seed 002).
+            Complaint.objects.create(ticket=ticket)
+            if reasons:
+                _event(ticket, actor, "major", note=ticket.major_reason, data={"reasons": reasons}, at=now)
+                announce_major(ticket, actor)
+        elif answer:
             _event(ticket, actor, "reply", note=answer, public=True, at=now)
             _apply(
                 ticket,

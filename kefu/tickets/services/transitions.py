@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,7 @@ from ..lifecycle import ACTIONS, Kind, Status, next_status
 from ..models import Ticket, TicketEvent
 from ..queries import is_handler
 from ..sla import resumed_due_times
-from ._common import MAX_CONTENT, _apply, _attach, _check_action, _check_fresh, _decimal, _event, _refusal
+from ._common import MAX_CONTENT, _apply, _attach, _check_action, _check_fresh, _decimal, _event, _refusal, _touch
 
 
 def ticket_transition(
@@ -82,14 +82,23 @@ def transition_changes(
     if target is None:
         raise ValidationFailed(_refusal(ticket, action))
     fields: dict[str, Any] = {"status": target}
-    stamp = {"accept": "accepted_at", "arrive": "arrived_at", "complete": "completed_at", "confirm": "confirmed_at"}
+    stamp = {
+        "accept": "accepted_at",
+        "arrive": "arrived_at",
+        "complete": "completed_at",
+        "implement": "completed_at",
+        "confirm": "confirmed_at",
+    }
     if action in stamp:
         fields[stamp[action]] = now
-    if action in ("accept", "start", "complete") and ticket.responded_at is None:
+    if action in ("accept", "start", "complete", "judge", "dismiss") and ticket.responded_at is None:
         fields["responded_at"] = now
     if action == "accept" and ticket.assignee_id is None:
         # Work sent to a department is owned by whoever of it accepts.
         fields["assignee"] = actor
+    if ticket.progress_due is not None and (action == "accept" or actor.id == ticket.assignee_id):
+        # Any step the person handed the work takes is a progress report (no blue card).
+        fields["progress_due"] = None
     if action == "suspend":
         fields.update(suspended_from=ticket.status, suspended_at=now)
     elif action == "resume":
@@ -98,6 +107,9 @@ def transition_changes(
             fields.update(resumed_due_times(ticket, paused_from=ticket.suspended_at, now=now))
     elif action == "close":
         fields["closed_at"] = now
+    elif action == "dismiss":
+        # A complaint judged not valid is answered and closed: that answer resolves it.
+        fields.update(completed_at=now, closed_at=now)
     elif action == "cancel":
         fields["cancel_reason"] = note[:200]
         fields["closed_at"] = now
@@ -187,25 +199,46 @@ CONFIRM_METHODS = {
 
 
 def ticket_confirm(
-    *, ticket: Ticket, actor: Staff, version: int, confirmed_by: str, method: str, note: str = ""
+    *,
+    ticket: Ticket,
+    actor: Staff,
+    version: int,
+    confirmed_by: str,
+    method: str,
+    note: str = "",
+    at: datetime | None = None,
 ) -> Ticket:
-    """Record the customer's confirmation (业主确认): who, how, when."""
+    """Record the customer's confirmation (业主确认): who, how, and when — now unless the
+    customer signed earlier (an on-site signature entered afterwards)."""
     _check_fresh(ticket, version)
     confirmed_by = (confirmed_by or "").strip()
+    now = timezone.now()
+    when = at or now
+    error: tuple[str, str] | None = None
     if method not in CONFIRM_METHODS:
+        error = ("method", _("请选择确认方式"))
+    elif not confirmed_by:
+        error = ("confirmed_by", _("请填写确认人"))
+    elif len(confirmed_by) > 50:
+        error = ("confirmed_by", _("确认人不能超过 50 字"))
+    elif when > now + timedelta(minutes=5):
+        error = ("at", _("确认时间不能晚于现在"))
+    elif ticket.completed_at is not None and when < ticket.completed_at:
+        error = ("at", _("确认时间不能早于完成时间"))
+    if error is not None:
         _check_action(ticket, actor, "confirm")
-        raise ValidationFailed(_("请选择确认方式"), field="method")
-    if not confirmed_by:
-        _check_action(ticket, actor, "confirm")
-        raise ValidationFailed(_("请填写确认人"), field="confirmed_by")
+        raise ValidationFailed(error[1], field=error[0])
+    data: dict[str, Any] = {"confirmed_by": confirmed_by, "method": method}
+    if at is not None:
+        data["at"] = when.isoformat()
     return ticket_transition(
         ticket=ticket,
         action="confirm",
         actor=actor,
         version=version,
         note=note,
-        changes={"confirmed_by": confirmed_by[:50], "confirm_method": method},
-        data={"confirmed_by": confirmed_by[:50], "method": method},
+        changes={"confirmed_by": confirmed_by, "confirm_method": method, "confirmed_at": when},
+        data=data,
     )
 
 
@@ -227,8 +260,11 @@ def ticket_add_note(*, ticket: Ticket, actor: Staff, text: str, public: bool = F
     if ticket.status in (Status.CLOSED, Status.CANCELLED) and public:
         raise ValidationFailed(_("工单已结束，不能再答复客户"))
     with transaction.atomic():
+        changes: dict[str, Any] = {}
         if public and ticket.responded_at is None:
-            # A reply is a response; no version bump, as a note never conflicts with an action.
-            ticket.responded_at = timezone.now()
-            Ticket.objects.filter(pk=ticket.pk, responded_at__isnull=True).update(responded_at=ticket.responded_at)
+            changes["responded_at"] = timezone.now()  # a reply is a response
+        if ticket.progress_due is not None and actor.id == ticket.assignee_id:
+            changes["progress_due"] = None  # a note from the handler is a progress report
+        if changes:
+            _touch(ticket, **changes)
         return _event(ticket, actor, "reply" if public else "note", note=text, public=public)

@@ -20,7 +20,7 @@ from kefu.api import api
 from kefu.org.models import Department, Role
 from kefu.testing import PASSWORD, api_auth, make_category, make_customer, make_site, make_staff, make_ticket
 from kefu.tickets.lifecycle import ACTIONS, TRANSITIONS
-from kefu.tickets.models import Ticket
+from kefu.tickets.models import Complaint, ComplaintProposal, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -118,6 +118,7 @@ def world():
         "customer": customer,
         "unit": customer.unit_links.get().unit,
         "ticket": ticket,
+        "proposal_id": 424242,
         "client": Client(),
         "headers": api_auth(director),
     }
@@ -149,6 +150,10 @@ def ids_for(world):
         "department_id": world["department"].id,
         "assignee_id": world["tech"].id,
         "ticket_id": world["ticket"].id,
+        "classification_id": world["category"].id,
+        "responsible_department_id": world["department"].id,
+        "responsible_person_id": world["tech"].id,
+        "proposal_id": world["proposal_id"],
     }
 
 
@@ -168,6 +173,10 @@ KNOWN = {
     "work_hours": lambda: "1.5",
     "work_notes": lambda: "更换阀芯",
     "note": lambda: "已处理",
+    "at": lambda: None,
+    "notified_at": lambda: None,
+    "penalty_amount": lambda: None,
+    "proposals": lambda: ["当面致歉并返工"],
 }
 
 
@@ -209,10 +218,22 @@ def plausible(name, schema, world, path):
 def ready_for(world, path):
     """Put the ticket in a kind and status from which the path's command is allowed, so the
     hostile value reaches the service instead of stopping at "not in this status"."""
-    action = path.rstrip("/").rsplit("/", 1)[-1]
+    action = path.rstrip("/").rsplit("/", 1)[-1].replace("-", "_")
+    if action == "major":  # marking a complaint major: any open complaint
+        Ticket.objects.filter(pk=world["ticket"].pk).update(kind="complaint", status="received")
+        return
     if action not in ACTIONS or "{ticket_id}" not in path:
         return
     kind, status = next((k, s) for k, table in TRANSITIONS.items() for (s, a) in table if a == action)
+    if path.startswith("/api/v1/complaints/"):
+        kind = "complaint"
+        status = next(s for (s, a) in TRANSITIONS[kind] if a == action)
+        # The round of proposals an instruction picks from.
+        complaint, _ = Complaint.objects.get_or_create(ticket=world["ticket"], defaults={"round": 1})
+        ComplaintProposal.objects.get_or_create(
+            pk=world["proposal_id"],
+            defaults={"complaint": complaint, "round": 1, "text": "方案", "proposed_by": world["director"]},
+        )
     Ticket.objects.filter(pk=world["ticket"].pk).update(
         kind=kind, status=status, suspended_from="dispatched", assignee=None, department=world["department"]
     )

@@ -24,11 +24,11 @@ from kefu.org.permissions import can
 from kefu.org.queries import departments, site_ids_for
 from kefu.org.web import current_site_ids, staff_view
 
-from . import services
-from .forms import CompleteForm, IntakeForm
-from .lifecycle import ACTIONS, Kind, Status
-from .models import Attachment, Category, Channel, Ticket, TicketQuerySet, Urgency
-from .queries import (
+from .. import services
+from ..forms import CompleteForm, IntakeForm
+from ..lifecycle import ACTIONS, Kind, Status
+from ..models import Attachment, Category, Channel, Ticket, TicketQuerySet, Urgency
+from ..queries import (
     allowed_actions,
     categories_for,
     my_work,
@@ -37,6 +37,7 @@ from .queries import (
     tickets_for,
     with_list_columns,
 )
+from .complaints import COMPLAINT_VIEW_ACTIONS, STEP_ACTIONS, complaint_context, complaint_step, parse_local
 
 EXPORT_LIMIT = 50_000
 
@@ -239,6 +240,7 @@ def _create_from_form(me: Staff, cd: dict[str, Any], request: HttpRequest) -> Ti
             category=category,
             content=cd["content"],
             auto_dispatch=bool(cd.get("auto_dispatch")),
+            major=bool(cd.get("major")),
             photos=request.FILES.getlist("photos"),
         )
     return services.ticket_create(
@@ -254,6 +256,7 @@ def _create_from_form(me: Staff, cd: dict[str, Any], request: HttpRequest) -> Ti
         content=cd["content"],
         answer=cd.get("answer") or "",
         auto_dispatch=bool(cd.get("auto_dispatch")),
+        major=bool(cd.get("major")),
         photos=request.FILES.getlist("photos"),
         actor=me,
     )
@@ -302,11 +305,17 @@ def _detail_context(me: Staff, ticket: Ticket) -> dict[str, Any]:
         .select_related("department")
         .order_by("department_id", "id")
     )
+    complaint: dict[str, Any] = {}
+    bar = actions
+    if ticket.kind == Kind.COMPLAINT:
+        complaint = complaint_context(me, ticket, actions)
+        bar = [a for a in actions if a not in STEP_ACTIONS]
     return {
+        **complaint,
         "page_title": _("工单详情 {number}").format(number=ticket.number),
         "t": ticket,
         "actions": actions,
-        "action_specs": {code: ACTIONS[code] for code in actions},
+        "action_specs": {code: ACTIONS[code] for code in bar},
         "events": events,
         "assignments": list(
             ticket.assignments.select_related("from_department", "from_assignee", "to_department", "to_assignee", "by")
@@ -372,6 +381,8 @@ def ticket_action(request: HttpRequest, me: Staff, pk: int, action: str) -> Http
     post = request.POST
     try:
         version = _version(request)
+        if action in COMPLAINT_VIEW_ACTIONS or (action == "reject" and ticket.kind == Kind.COMPLAINT):
+            return _done(request, ticket, complaint_step(me, ticket, action, version, post, request.FILES))
         if action in ("dispatch", "transfer"):
             department = Department.objects.filter(pk=_int0(post.get("department"))).first()
             assignee = Staff.objects.filter(pk=_int0(post.get("assignee"))).first()
@@ -420,6 +431,7 @@ def ticket_action(request: HttpRequest, me: Staff, pk: int, action: str) -> Http
                 confirmed_by=post.get("confirmed_by", ""),
                 method=post.get("method", ""),
                 note=post.get("note", ""),
+                at=parse_local(post.get("at"), "at"),
             )
         elif action in ACTIONS:
             services.ticket_transition(
