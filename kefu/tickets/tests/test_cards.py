@@ -1,0 +1,298 @@
+"""The warning engine: pre-warnings, blue/yellow/red cards, escalation up the chain, issued
+exactly once by a sweep that any number of workers may run at the same time."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.db import close_old_connections, connection
+
+from kefu.core.errors import PermissionDenied, ValidationFailed
+from kefu.notify.models import Notification
+from kefu.org.models import Role
+from kefu.testing import make_site, make_staff, make_ticket
+from kefu.tickets.models import SlaPolicy, Ticket, TicketEvent, WarningCard, WarningRules
+from kefu.tickets.services import ticket_accept, ticket_add_note, ticket_dispatch, ticket_transition
+from kefu.tickets.services.cards import sla_sweep, ticket_mark_serious, warning_revoke
+from kefu.tickets.sla import Rules, sla_schedule
+
+SH = ZoneInfo("Asia/Shanghai")
+START = datetime(2026, 11, 23, 9, 0, tzinfo=SH)  # a Monday
+
+
+@pytest.fixture
+def policy(world):
+    # Repairs, low urgency: respond in 30 minutes, resolve in 10 hours, calendar time.
+    return SlaPolicy.objects.create(kind="repair", urgency="low", respond_minutes=30, resolve_minutes=600)
+
+
+def _repair(world, **extra) -> Ticket:
+    with time_machine.travel(START, tick=False):
+        return make_ticket(world.site, world.agent, customer=world.customer, auto_dispatch=False, **extra)
+
+
+def _sweep(at: datetime, **kwargs):
+    with time_machine.travel(at, tick=False):
+        return sla_sweep(**kwargs)
+
+
+def _notices(event: str) -> list[tuple[int, str]]:
+    return list(Notification.objects.filter(event=event).order_by("id").values_list("recipient_id", "title"))
+
+
+# --- the schedule, without the database -------------------------------------------------------
+
+
+def test_schedule_of_a_fresh_ticket():
+    ticket = Ticket(
+        site_id=1,
+        kind="repair",
+        status="received",
+        created_at=START,
+        respond_due=START + timedelta(minutes=30),
+        resolve_due=START + timedelta(hours=10),
+    )
+    plan = {d.key: d.at for d in sla_schedule(ticket, Rules())}
+    assert plan == {
+        "prewarn:respond": START + timedelta(minutes=24),
+        "breach:respond": START + timedelta(minutes=30),
+        "prewarn:resolve": START + timedelta(hours=8),
+        "breach:resolve": START + timedelta(hours=10),
+        "manager:resolve": START + timedelta(hours=12),
+        "director:resolve": START + timedelta(hours=18),
+        "red:resolve": START + timedelta(hours=34),
+    }
+
+
+def test_schedule_is_empty_while_suspended_or_ended_and_skips_met_deadlines():
+    base = {"site_id": 1, "kind": "repair", "created_at": START, "resolve_due": START + timedelta(hours=1)}
+    assert sla_schedule(Ticket(status="suspended", **base), Rules()) == []
+    assert sla_schedule(Ticket(status="closed", **base), Rules()) == []
+    done = Ticket(status="pending_confirm", respond_due=START, responded_at=START, **base)
+    assert sla_schedule(done, Rules()) == []
+    blue = Ticket(status="dispatched", assignee_id=5, progress_due=START + timedelta(hours=1), **base)
+    assert [d.step for d in sla_schedule(blue, Rules(prewarn_percent=50))] == [
+        "blue",
+        "prewarn",
+        "breach",
+        "manager",
+        "director",
+        "red",
+    ]
+
+
+# --- the sweep ----------------------------------------------------------------------------------
+
+
+def test_nothing_happens_before_anything_is_due(world, policy):
+    ticket = _repair(world)
+    assert ticket.next_check_at == START + timedelta(minutes=24)
+    result = _sweep(START + timedelta(minutes=20))
+    assert result.checked == 0 and Notification.objects.count() == 0
+
+
+def test_prewarning_then_yellow_card_once_with_word_to_the_supervisor(world, policy):
+    ticket = _repair(world)
+    _sweep(START + timedelta(minutes=25))
+    assert _notices("sla.prewarn") == [(world.agent.id, f"时限预警：{ticket.number}")]
+
+    _sweep(START + timedelta(minutes=31))
+    card = WarningCard.objects.get()
+    assert (card.color, card.rule, card.staff_id) == ("yellow", "respond", world.agent.id)
+    assert card.deadline == START + timedelta(minutes=30)
+    # The agent and the agent's superior (the supervisor) hear of it.
+    assert {r for r, _ in _notices("warning.card")} == {world.agent.id, world.supervisor.id}
+    assert ticket.events.filter(type="warning").count() == 1
+
+    # Sweeping again, or later, never issues the same card again.
+    _sweep(START + timedelta(minutes=32))
+    _sweep(START + timedelta(minutes=33))
+    assert WarningCard.objects.count() == 1
+    assert len(_notices("sla.prewarn")) == 1
+
+
+def test_escalation_climbs_to_manager_then_director_then_red_card(world, policy):
+    ticket = _repair(world)
+    ticket_add_note(ticket=ticket, actor=world.agent, text="已电话联系", public=True)  # responded
+    _sweep(START + timedelta(hours=10, minutes=1))
+    assert [c.rule for c in WarningCard.objects.all()] == ["resolve"]
+    assert _notices("sla.escalate") == []
+    _sweep(START + timedelta(hours=12, minutes=1))
+    assert [r for r, _ in _notices("sla.escalate")] == [world.manager.id]
+    _sweep(START + timedelta(hours=18, minutes=1))
+    assert [r for r, _ in _notices("sla.escalate")] == [world.manager.id, world.director.id]
+    assert list(ticket.events.filter(type="escalated").values_list("data__level", flat=True)) == [
+        "manager",
+        "director",
+    ]
+    _sweep(START + timedelta(hours=34, minutes=1))
+    red = WarningCard.objects.get(color="red")
+    assert red.rule == "long_overdue" and red.staff_id == world.agent.id
+    ticket.refresh_from_db()
+    assert ticket.next_check_at is None
+
+
+def test_a_sweep_after_downtime_does_everything_due_at_once(world, policy):
+    _repair(world)
+    result = _sweep(START + timedelta(days=3))
+    assert result.cards == 3  # respond and resolve yellow, then red
+    assert {c.color for c in WarningCard.objects.all()} == {"yellow", "red"}
+
+
+def test_site_rules_override_the_company_rules(world, policy):
+    WarningRules.objects.create(prewarn_percent=50)
+    WarningRules.objects.create(site=world.site, prewarn_percent=90)
+    ticket = _repair(world)
+    assert ticket.next_check_at == START + timedelta(minutes=27)
+
+
+def test_blue_card_when_the_handler_reports_nothing_for_an_hour(world, policy):
+    ticket = _repair(world)
+    ticket_add_note(ticket=ticket, actor=world.agent, text="已答复", public=True)
+    with time_machine.travel(START + timedelta(minutes=5), tick=False):
+        ticket_dispatch(ticket=ticket, actor=world.agent, version=ticket.version, assignee=world.tech)
+    ticket.refresh_from_db()
+    assert ticket.progress_due == START + timedelta(minutes=65)
+    _sweep(START + timedelta(minutes=66))
+    card = WarningCard.objects.get()
+    assert (card.color, card.rule, card.staff_id) == ("blue", "progress", world.tech.id)
+
+
+def test_no_blue_card_when_the_handler_accepts_in_time(world, policy):
+    ticket = _repair(world)
+    ticket_dispatch(ticket=ticket, actor=world.agent, version=ticket.version, assignee=world.tech)
+    with time_machine.travel(START + timedelta(minutes=20), tick=False):
+        ticket_accept(ticket=ticket, actor=world.tech, version=ticket.version)
+    ticket.refresh_from_db()
+    assert ticket.progress_due is None
+    _sweep(START + timedelta(minutes=90))
+    assert not WarningCard.objects.filter(color="blue").exists()
+
+
+def test_a_note_from_the_handler_counts_as_progress(world, policy):
+    ticket = _repair(world)
+    ticket_dispatch(ticket=ticket, actor=world.agent, version=ticket.version, assignee=world.tech)
+    version = Ticket.objects.get(pk=ticket.pk).version
+    with time_machine.travel(START + timedelta(minutes=30), tick=False):
+        ticket_add_note(ticket=ticket, actor=world.tech, text="配件已订")
+    ticket.refresh_from_db()
+    assert ticket.progress_due is None and ticket.version == version  # a note never makes forms stale
+
+
+def test_suspended_ticket_is_not_warned_and_its_deadlines_move_on(world, policy):
+    ticket = _repair(world)
+    with time_machine.travel(START + timedelta(minutes=10), tick=False):
+        ticket_transition(ticket=ticket, action="suspend", actor=world.agent, version=ticket.version, note="客户出差")
+    ticket.refresh_from_db()
+    assert ticket.next_check_at is None
+    assert _sweep(START + timedelta(hours=5)).checked == 0
+    with time_machine.travel(START + timedelta(hours=5, minutes=10), tick=False):
+        ticket_transition(ticket=ticket, action="resume", actor=world.agent, version=ticket.version)
+    ticket.refresh_from_db()
+    assert ticket.respond_due == START + timedelta(hours=5, minutes=30)
+    _sweep(START + timedelta(hours=5, minutes=20))
+    assert WarningCard.objects.count() == 0
+
+
+def test_met_and_missed_minutes_are_kept_per_deadline(world, policy):
+    ticket = _repair(world)
+    with time_machine.travel(START + timedelta(minutes=12), tick=False):
+        ticket_dispatch(ticket=ticket, actor=world.agent, version=ticket.version, assignee=world.tech)
+    ticket.refresh_from_db()
+    assert ticket.respond_delta == -18  # a dispatch is a response: 18 minutes early
+    with time_machine.travel(START + timedelta(minutes=20), tick=False):
+        ticket_accept(ticket=ticket, actor=world.tech, version=ticket.version)
+        ticket_transition(ticket=ticket, action="arrive", actor=world.tech, version=ticket.version)
+    with time_machine.travel(START + timedelta(hours=11), tick=False):
+        ticket_transition(ticket=ticket, action="complete", actor=world.tech, version=ticket.version, note="x")
+    ticket.refresh_from_db()
+    assert ticket.resolve_delta == 60  # an hour late
+    assert ticket.next_check_at is None
+
+
+def test_revoking_a_card(world, policy):
+    _repair(world)
+    _sweep(START + timedelta(minutes=31))
+    card = WarningCard.objects.get()
+    with pytest.raises(PermissionDenied):
+        warning_revoke(card=card, actor=world.supervisor, reason="系统故障")
+    with pytest.raises(ValidationFailed):
+        warning_revoke(card=card, actor=world.manager, reason=" ")
+    warning_revoke(card=card, actor=world.manager, reason="系统故障期间无法响应")
+    card.refresh_from_db()
+    assert card.is_revoked and card.revoked_by_id == world.manager.id
+    assert TicketEvent.objects.filter(type="warning_revoked").count() == 1
+    with pytest.raises(ValidationFailed):
+        warning_revoke(card=card, actor=world.director, reason="again")
+    # A revoked card is not issued again by later sweeps.
+    _sweep(START + timedelta(minutes=40))
+    assert WarningCard.objects.count() == 1
+
+
+def test_marking_serious_gives_a_red_card_once(world, policy):
+    ticket = _repair(world)
+    ticket_dispatch(ticket=ticket, actor=world.agent, version=ticket.version, assignee=world.tech)
+    with pytest.raises(PermissionDenied):
+        ticket_mark_serious(ticket=ticket, actor=world.agent, reason="水淹楼下")
+    card = ticket_mark_serious(ticket=ticket, actor=world.supervisor, reason="水淹楼下三户")
+    assert (card.color, card.rule, card.staff_id, card.issued_by_id) == (
+        "red",
+        "serious",
+        world.tech.id,
+        world.supervisor.id,
+    )
+    with pytest.raises(ValidationFailed):
+        ticket_mark_serious(ticket=ticket, actor=world.manager, reason="再次")
+
+
+def test_quiet_sweep_backdates_cards_and_tells_nobody(world, policy):
+    _repair(world)
+    _sweep(START + timedelta(days=2), quiet=True)
+    cards = {c.rule: c.issued_at for c in WarningCard.objects.all()}
+    assert cards["respond"] == START + timedelta(minutes=30)
+    assert cards["long_overdue"] == START + timedelta(hours=34)
+    assert Notification.objects.count() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_sweeps_issue_each_card_and_escalation_once():
+    assert connection.vendor == "postgresql"
+    site = make_site("并发项目", code="SW")
+    director = make_staff(Role.DIRECTOR, name="周总监")
+    manager = make_staff(Role.MANAGER, sites=[site], superior=director)
+    agents = [make_staff(Role.AGENT, sites=[site], superior=manager) for _ in range(4)]
+    SlaPolicy.objects.create(kind="repair", urgency="low", respond_minutes=30, resolve_minutes=600)
+    with time_machine.travel(START, tick=False):
+        tickets = [make_ticket(site, agents[i % 4], auto_dispatch=False) for i in range(40)]
+    errors, results = [], []
+    barrier = threading.Barrier(2)
+
+    def sweep():
+        try:
+            barrier.wait()
+            with time_machine.travel(START + timedelta(hours=13), tick=False):
+                results.append(sla_sweep())
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            close_old_connections()
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    # Each ticket: respond and resolve yellow cards, one escalation to the manager.
+    assert WarningCard.objects.count() == 2 * len(tickets)
+    assert sum(r.cards for r in results) == 2 * len(tickets)
+    keys = [k for r in results for k in r.keys]
+    assert len(keys) == len(set(keys)) == 5 * len(tickets)  # two pre-warnings, two breaches, the manager
+    assert Notification.objects.filter(event="sla.escalate").count() == len(tickets)
+    assert Notification.objects.filter(event="sla.prewarn").count() == 2 * len(tickets)
