@@ -77,13 +77,6 @@ def test_schedule_is_empty_while_suspended_or_ended_and_skips_met_deadlines():
     blue = Ticket(status="dispatched", assignee_id=5, progress_due=START + timedelta(hours=1), **base)
     steps = [d.step for d in sla_schedule(blue, Rules(prewarn_percent=50))]
     assert steps == ["blue", "prewarn", "breach", "manager", "director", "red"]
-        "blue",
-        "prewarn",
-        "breach",
-        "manager",
-        "director",
-        "red",
-    ]
 
 
 # --- the sweep ----------------------------------------------------------------------------------
