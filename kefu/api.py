@@ -40,6 +40,7 @@ from kefu.org.models import ApiToken, Staff
 from kefu.org.services import token_digest
 from kefu.tickets.api import router as tickets_router
 from kefu.tickets.api_complaints import router as complaints_router
+from kefu.tickets.api_warnings import router as warnings_router
 
 logger = logging.getLogger(__name__)
 
@@ -207,6 +208,7 @@ api.add_router("/", customers_router)
 api.add_router("/", tickets_router)
 api.add_router("/", notify_router)
 api.add_router("/", complaints_router)
+api.add_router("/", warnings_router)
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from kefu.core.errors import NotFound
 from kefu.core.phones import last4, normalize
 from kefu.org.models import Role, Staff
-from kefu.org.permissions import FIELD_ROLES
+from kefu.org.permissions import FIELD_ROLES, SUPERVISING_ROLES
 from kefu.org.queries import site_ids_for
 
 from .lifecycle import ACTIONS, Kind, Status, actions_from
-from .models import Category, Ticket, TicketQuerySet
+from .models import Category, Ticket, TicketQuerySet, WarningCard
 
 
 def tickets_for(staff: Staff) -> TicketQuerySet:
@@ -135,3 +135,53 @@ def approvals_for(qs: TicketQuerySet) -> TicketQuerySet:
     return with_list_columns(qs.filter(kind=Kind.COMPLAINT, status=Status.AWAITING_APPROVAL)).order_by(
         "updated_at", "id"
     )
+
+
+# --- warning cards ---------------------------------------------------------------------------
+
+
+def cards_for(staff: Staff) -> QuerySet[WarningCard]:
+    """Cards ``staff`` may see: supervisors and above every card of their sites; everyone
+    else only the cards recorded against themselves."""
+    qs = WarningCard.objects.filter(site_id__in=site_ids_for(staff))
+    if staff.role == Role.ADMIN:
+        return qs.none()
+    if staff.role not in SUPERVISING_ROLES:
+        qs = qs.filter(staff=staff)
+    return qs
+
+
+def search_cards(qs: QuerySet[WarningCard], params: dict[str, Any]) -> QuerySet[WarningCard]:
+    """The ledger's filters, shared by the page, its export and the API."""
+    for name in ("color", "rule"):
+        value = params.get(name)
+        if value:
+            qs = qs.filter(**{name: value})
+    for name in ("site", "staff", "ticket"):
+        value = params.get(name)
+        if value and str(value).isdigit():
+            qs = qs.filter(**{f"{name}_id": int(value)})
+    state = params.get("state")
+    if state == "active":
+        qs = qs.filter(revoked_at__isnull=True)
+    elif state == "revoked":
+        qs = qs.filter(revoked_at__isnull=False)
+    date_from, date_to = _date(params.get("date_from")), _date(params.get("date_to"))
+    if date_from:
+        qs = qs.filter(issued_at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(issued_at__date__lte=date_to)
+    return qs.select_related("site", "ticket", "staff__department", "issued_by", "revoked_by").order_by(
+        "-issued_at", "-id"
+    )
+
+
+def card_get_for_user(*, staff: Staff, pk: Any) -> WarningCard:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("警告卡不存在") from None
+    card = cards_for(staff).select_related("staff", "ticket").filter(pk=pk).first()
+    if card is None:
+        raise NotFound("警告卡不存在")
+    return card

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import warnings
 
 app_name = "tickets"
 urlpatterns = [
@@ -10,11 +11,15 @@ urlpatterns = [
     path("intake/lookup/", views.intake_lookup, name="intake_lookup"),
     path("categories/", views.category_tree, name="categories"),
     path("approvals/", views.approvals, name="approvals"),
+    path("warnings/", warnings.warning_list, name="warnings"),
+    path("warnings/export/", warnings.warning_export, name="warning_export"),
+    path("warnings/<int:pk>/revoke/", warnings.warning_revoke_view, name="warning_revoke"),
     path("m/", views.mobile, name="mobile"),
     path("m/<int:pk>/", views.mobile_detail, name="mobile_detail"),
     path("<int:pk>/", views.ticket_detail, name="detail"),
     path("<int:pk>/note/", views.ticket_note, name="note"),
     path("<int:pk>/assignees/", views.assignee_options, name="assignee_options"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("<int:pk>/serious/", warnings.ticket_serious, name="serious"),
     path("<int:pk>/<slug:action>/", views.ticket_action, name="action"),
 ]

@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from kefu.tickets.lifecycle import ACTIONS, Status
 
 register = template.Library()
 
-_EVENT_EXTRA = {"created": _("受理登记"), "closed": _("关闭"), "note": _("内部备注"), "reply": _("答复客户")}
+_EVENT_EXTRA = {
+    "created": _("受理登记"),
+    "closed": _("关闭"),
+    "note": _("内部备注"),
+    "reply": _("答复客户"),
+    "major": _("重大投诉"),
+    "warning": _("警告卡"),
+    "warning_revoked": _("撤销警告卡"),
+    "escalated": _("超时升级"),
+}
 
 
 @register.filter
@@ -20,3 +30,27 @@ def event_label(code: str) -> str:
 @register.filter
 def status_label(code: str) -> str:
     return str(Status(code).label) if code in Status.values else code
+
+
+@register.simple_tag
+def sla_delta(minutes: int | None) -> str:
+    """'提前 12 分钟' / '超时 1小时5分' for a deadline once met, as a coloured tag."""
+    if minutes is None:
+        return ""
+    late = minutes > 0
+    text = _minutes_text(abs(minutes))
+    if late:
+        label, color = _("超时 {text}").format(text=text), "danger"
+    else:
+        label, color = _("提前 {text}").format(text=text), "success"
+    return format_html('<span class="tag tag-{}">{}</span>', color, label)
+
+
+def _minutes_text(minutes: int) -> str:
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return _("{d}天{h}小时").format(d=days, h=hours)
+    if hours:
+        return _("{h}小时{m}分").format(h=hours, m=mins)
+    return _("{m}分钟").format(m=mins)

@@ -20,7 +20,7 @@ from kefu.api import api
 from kefu.org.models import Department, Role
 from kefu.testing import PASSWORD, api_auth, make_category, make_customer, make_site, make_staff, make_ticket
 from kefu.tickets.lifecycle import ACTIONS, TRANSITIONS
-from kefu.tickets.models import Complaint, ComplaintProposal, Ticket
+from kefu.tickets.models import Complaint, ComplaintProposal, Ticket, WarningCard
 
 pytestmark = pytest.mark.django_db
 
@@ -109,7 +109,11 @@ def world():
     category = make_category("水电", department=eng)
     customer = make_customer(site, director, room=("1", "2", "301"), tags=["VIP"])
     ticket = make_ticket(site, director, customer=customer, category=category)
+    card = WarningCard.objects.create(
+        key="hostile", site=site, ticket=ticket, staff=tech, color="yellow", rule="resolve"
+    )
     return {
+        "card": card,
         "site": site,
         "department": eng,
         "director": director,
@@ -150,6 +154,7 @@ def ids_for(world):
         "department_id": world["department"].id,
         "assignee_id": world["tech"].id,
         "ticket_id": world["ticket"].id,
+        "card_id": world["card"].id,
         "classification_id": world["category"].id,
         "responsible_department_id": world["department"].id,
         "responsible_person_id": world["tech"].id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,14 +20,14 @@ from kefu.customers.models import Customer, Unit
 from kefu.customers.queries import customers_for, search_customers
 from kefu.customers.queries import with_list_columns as customer_columns
 from kefu.org.models import Department, Role, Site, Staff
-from kefu.org.permissions import can
+from kefu.org.permissions import SUPERVISING_ROLES, can
 from kefu.org.queries import departments, site_ids_for
 from kefu.org.web import current_site_ids, staff_view
 
 from .. import services
 from ..forms import CompleteForm, IntakeForm
-from ..lifecycle import ACTIONS, Kind, Status
-from ..models import Attachment, Category, Channel, Ticket, TicketQuerySet, Urgency
+from ..lifecycle import ACTIONS, ENDED, Kind, Status
+from ..models import Attachment, Category, Channel, Ticket, TicketQuerySet, Urgency, WarningCard
 from ..queries import (
     allowed_actions,
     categories_for,
@@ -37,6 +37,7 @@ from ..queries import (
     tickets_for,
     with_list_columns,
 )
+from ..services.cards import REVOKE_ROLES
 from .complaints import COMPLAINT_VIEW_ACTIONS, STEP_ACTIONS, complaint_context, complaint_step, parse_local
 
 EXPORT_LIMIT = 50_000
@@ -87,7 +88,10 @@ def _filtered(request: HttpRequest, me: Staff) -> TicketQuerySet:
 
 @staff_view
 def ticket_list(request: HttpRequest, me: Staff) -> HttpResponse:
-    page = paginate(request, with_list_columns(_filtered(request, me)))
+    active_cards = Prefetch(
+        "warning_cards", queryset=WarningCard.objects.filter(revoked_at__isnull=True).order_by("id"), to_attr="cards"
+    )
+    page = paginate(request, with_list_columns(_filtered(request, me)).prefetch_related(active_cards))
     context = {
         "page_title": _("工单列表"),
         "page": page,
@@ -326,6 +330,9 @@ def _detail_context(me: Staff, ticket: Ticket) -> dict[str, Any]:
         "now": timezone.now(),
         "can_note": me.role not in (Role.ADMIN,),
         "confirm_methods": services.CONFIRM_METHODS,
+        "cards": list(ticket.warning_cards.select_related("staff", "issued_by", "revoked_by").order_by("issued_at")),
+        "can_revoke": me.role in REVOKE_ROLES,
+        "can_serious": me.role in SUPERVISING_ROLES and ticket.status not in ENDED,
         "see_phone": can(me.role, "customers.see_phone"),
     }
 
