@@ -40,6 +40,8 @@ from kefu.org.models import ApiToken, Staff
 from kefu.org.services import token_digest
 from kefu.tickets.api import router as tickets_router
 from kefu.tickets.api_complaints import router as complaints_router
+from kefu.tickets.api_first_response import router as first_response_router
+from kefu.tickets.api_policies import router as policies_router
 from kefu.tickets.api_warnings import router as warnings_router
 
 logger = logging.getLogger(__name__)
@@ -208,6 +210,8 @@ api.add_router("/", customers_router)
 api.add_router("/", tickets_router)
 api.add_router("/", notify_router)
 api.add_router("/", complaints_router)
+api.add_router("/", first_response_router)
+api.add_router("/", policies_router)
 api.add_router("/", warnings_router)
 
 

@@ -133,6 +133,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 KEFU_COMPANY_NAME = os.environ.get("KEFU_COMPANY_NAME", "")
 KEFU_API_TOKEN_DAYS = env_int("KEFU_API_TOKEN_DAYS", 30)
+# 首问责任: remind the first responder of an open ticket nothing has happened to for this long.
+KEFU_STALL_HOURS = env_int("KEFU_STALL_HOURS", 24)
 
 # Background work (Huey): the queue lives in a SQLite file next to the database, or in Redis
 # when REDIS_URL is set (several machines). The durable state is always in the database.

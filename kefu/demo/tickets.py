@@ -384,7 +384,7 @@ class Writer(Executor):
             c.valid, c.judgment, c.judged_by, c.judged_at = False, step.note, actor, now
         elif action == "investigate":
             department, person = inputs["department"], inputs["person"]
-            data = {"department": department.name, "person": person.name if person else ""}
+            data = {"responsible_department": department.name, "responsible_person": person.name if person else ""}
             self.transition(ticket, "investigate", actor, step, data=data)
             c.cause, c.responsible_department, c.responsible_person = step.note, department, person
             c.investigated_by, c.investigated_at = actor, now
@@ -514,6 +514,7 @@ class Writer(Executor):
 
     def apply(self, ticket: Ticket, now: datetime, **fields: Any) -> None:
         """``services._apply``: write the fields and bump the version; keep the load count."""
+        fields["updated_at"] = now
         fields.update(sla_fields(ticket, fields, self.rules(ticket.site_id)))
         if ticket.assignee_id and ticket.status not in DONE_FOR_SLA:
             self.load[ticket.assignee_id] -= 1

@@ -29,6 +29,8 @@ EVENTS: dict[str, StrOrPromise] = {
     "sla.escalate": _("超时升级"),
     "warning.card": _("警告卡"),
     "handover": _("工单派转"),
+    "first_response.stalled": _("首问工单停滞"),
+    "first_response.handover": _("首问责任移交"),
 }
 
 

@@ -24,6 +24,12 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "notify.deliveries": frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN}),
     # settings
     "settings.edit": frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN}),
+    # time limits and warning rules (时限标准、警告规则): supervisors read them; managers edit
+    # their own sites' override rows; the company-wide rows every site falls back to are
+    # directors' and administrators'
+    "policies.view": frozenset({Role.SUPERVISOR, Role.MANAGER, Role.DIRECTOR, Role.ADMIN}),
+    "policies.edit": frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN}),
+    "policies.edit_company": frozenset({Role.DIRECTOR, Role.ADMIN}),
 }
 
 

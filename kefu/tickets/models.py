@@ -389,6 +389,39 @@ class ComplaintProposal(models.Model):
         return self.text[:30]
 
 
+class Handover(models.Model):
+    """A formal hand-over of first-responder duty (首问责任移交): the first responder stays
+    accountable until the receiver acknowledges; a declined hand-over changes nothing."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待确认")
+        ACCEPTED = "accepted", _("已接收")
+        DECLINED = "declined", _("已拒绝")
+        WITHDRAWN = "withdrawn", _("已失效")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="handovers")
+    from_staff = models.ForeignKey(Staff, verbose_name=_("移交人"), on_delete=models.PROTECT, related_name="+")
+    to_staff = models.ForeignKey(
+        Staff, verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="handovers_received"
+    )
+    by = models.ForeignKey(Staff, verbose_name=_("经办人"), on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("移交原因"), max_length=200)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    at = models.DateTimeField(_("移交时间"), default=timezone.now)
+    answered_at = models.DateTimeField(_("确认时间"), null=True, blank=True)
+    answer_note = models.CharField(_("确认说明"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("首问责任移交")
+        verbose_name_plural = _("首问责任移交")
+        ordering = ["at", "id"]
+        constraints = [
+            # One open hand-over per ticket at a time.
+            models.UniqueConstraint(fields=["ticket"], condition=Q(state="pending"), name="handover_one_pending"),
+        ]
+        indexes = [models.Index(fields=["to_staff", "state"], name="handover_to_state")]
+
+
 class WarningCard(models.Model):
     """A warning card (警告卡, seed 000) recorded against the responsible staff member: blue
     when a hand-over got no progress report in time, yellow when a deadline passed, red when

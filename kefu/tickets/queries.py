@@ -11,11 +11,11 @@ from django.db.models import Q, QuerySet
 from kefu.core.errors import NotFound
 from kefu.core.phones import last4, normalize
 from kefu.org.models import Role, Staff
-from kefu.org.permissions import FIELD_ROLES, SUPERVISING_ROLES
+from kefu.org.permissions import CAPABILITIES, FIELD_ROLES, SUPERVISING_ROLES
 from kefu.org.queries import site_ids_for
 
 from .lifecycle import ACTIONS, Kind, Status, actions_from
-from .models import Category, Ticket, TicketQuerySet, WarningCard
+from .models import Category, Handover, Ticket, TicketQuerySet, WarningCard
 
 
 def tickets_for(staff: Staff) -> TicketQuerySet:
@@ -185,3 +185,43 @@ def card_get_for_user(*, staff: Staff, pk: Any) -> WarningCard:
     if card is None:
         raise NotFound("警告卡不存在")
     return card
+
+
+# --- first-responder duty --------------------------------------------------------------------
+
+
+def first_response_of(qs: TicketQuerySet, me: Staff) -> TicketQuerySet:
+    """Open tickets ``me`` is the first responder of (首问责任): theirs until closed."""
+    return with_list_columns(qs.open().filter(first_responder=me)).order_by("updated_at", "id")
+
+
+def handovers_waiting(me: Staff) -> QuerySet[Handover]:
+    """Hand-overs of first-responder duty offered to ``me`` and not yet answered."""
+    return (
+        Handover.objects.filter(to_staff=me, state=Handover.State.PENDING)
+        .select_related("ticket__site", "from_staff", "by")
+        .order_by("at", "id")
+    )
+
+
+def handover_get_for_user(*, staff: Staff, pk: Any) -> Handover:
+    """A hand-over ``staff`` may see: offered to them, or on a ticket they see."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("移交记录不存在") from None
+    visible = Q(to_staff=staff) | Q(ticket__in=tickets_for(staff))
+    handover = Handover.objects.select_related("ticket", "from_staff", "to_staff", "by").filter(visible, pk=pk).first()
+    if handover is None:
+        raise NotFound("移交记录不存在")
+    return handover
+
+
+def handover_candidates(ticket: Ticket) -> QuerySet[Staff]:
+    """Who may receive the first-responder duty: active staff of the site who take tickets."""
+    roles = CAPABILITIES["tickets.intake"]
+    return (
+        Staff.objects.filter(is_active=True, user__is_active=True, role__in=roles, sites=ticket.site_id)
+        .exclude(pk=ticket.first_responder_id)
+        .order_by("id")
+    )

@@ -4,9 +4,10 @@ business calendar or in calendar time."""
 from __future__ import annotations
 
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Q
 
 from kefu.org.queries import calendar_for_site
@@ -76,10 +77,10 @@ def resumed_due_times(ticket: Ticket, *, paused_from: datetime, now: datetime) -
             return due + delta
 
     shifted = {}
-    for field, met in (("respond_due", "responded_at"), ("arrive_due", "arrived_at"), ("resolve_due", "completed_at")):
-        due = getattr(ticket, field)
+    for name, met in (("respond_due", "responded_at"), ("arrive_due", "arrived_at"), ("resolve_due", "completed_at")):
+        due = getattr(ticket, name)
         if due is not None and getattr(ticket, met) is None:
-            shifted[field] = shift(due)
+            shifted[name] = shift(due)
     return shifted
 
 
@@ -99,6 +100,7 @@ class Rules:
     manager_after_minutes: int = 120
     director_after_minutes: int = 480
     red_after_minutes: int = 24 * 60
+    stall_hours: int = field(default_factory=lambda: settings.KEFU_STALL_HOURS)
 
 
 def rules_for(site_id: int) -> Rules:
@@ -142,6 +144,12 @@ def sla_schedule(ticket: Ticket, rules: Rules) -> list[Due]:
     if ticket.status in ENDED or ticket.status == Status.SUSPENDED:
         return []
     plan: list[Due] = []
+    if ticket.updated_at is not None and rules.stall_hours:
+        # 首问责任: the first responder hears when nothing has happened for a while.
+        quiet_since = ticket.updated_at
+        stamp = int(quiet_since.timestamp())
+        at = quiet_since + timedelta(hours=rules.stall_hours)
+        plan.append(Due(f"stall:{stamp}", at, "stall", "progress", at))
     if ticket.progress_due is not None and ticket.assignee_id is not None:
         stamp = int(ticket.progress_due.timestamp())
         plan.append(Due(f"blue:{stamp}", ticket.progress_due, "blue", "progress", ticket.progress_due))

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import warnings
+from .views import first_response, policies, warnings
 
 app_name = "tickets"
 urlpatterns = [
@@ -11,6 +11,9 @@ urlpatterns = [
     path("intake/lookup/", views.intake_lookup, name="intake_lookup"),
     path("categories/", views.category_tree, name="categories"),
     path("approvals/", views.approvals, name="approvals"),
+    path("sla-settings/", policies.sla_settings, name="sla_settings"),
+    path("first-response/", first_response.first_response, name="first_response"),
+    path("handovers/<int:pk>/<slug:answer>/", first_response.handover_answer, name="handover_answer"),
     path("warnings/", warnings.warning_list, name="warnings"),
     path("warnings/export/", warnings.warning_export, name="warning_export"),
     path("warnings/<int:pk>/revoke/", warnings.warning_revoke_view, name="warning_revoke"),
@@ -21,5 +24,6 @@ urlpatterns = [
     path("<int:pk>/assignees/", views.assignee_options, name="assignee_options"),
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("<int:pk>/serious/", warnings.ticket_serious, name="serious"),
+    path("<int:pk>/hand-over/", first_response.hand_over, name="hand_over"),
     path("<int:pk>/<slug:action>/", views.ticket_action, name="action"),
 ]

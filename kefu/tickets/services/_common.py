@@ -58,18 +58,15 @@ def _apply(ticket: Ticket, version: int, **fields: Any) -> None:
     """
     if version != ticket.version:
         raise Conflict(CONFLICT_MESSAGE)
-    now = timezone.now()
+    fields["updated_at"] = timezone.now()
     # Every change may move a deadline or meet one: the warning engine's columns follow.
     fields.update(sla_fields(ticket, fields, rules_for(ticket.site_id)))
-    updated = Ticket.objects.filter(pk=ticket.pk, version=version).update(
-        **fields, version=F("version") + 1, updated_at=now
-    )
+    updated = Ticket.objects.filter(pk=ticket.pk, version=version).update(**fields, version=F("version") + 1)
     if updated != 1:
         raise Conflict(CONFLICT_MESSAGE)
     for name, value in fields.items():
         setattr(ticket, name, value)
     ticket.version = version + 1
-    ticket.updated_at = now
 
 
 def _touch(ticket: Ticket, **fields: Any) -> None:

@@ -228,7 +228,15 @@ def _act(ticket: Ticket, item: Due, *, now: datetime, quiet: bool) -> tuple[int,
         return (1 if card else 0), 0
     if quiet:
         return 0, 0
-    if item.step == "prewarn":
+    if item.step == "stall":
+        recipients, event = [ticket.first_responder], "first_response.stalled"
+        title = _("首问工单停滞：{number}").format(number=ticket.number)
+        body = _("您首问的工单已 {hours} 小时没有进展（{status}），请跟进直至关闭。{content}").format(
+            hours=round((now - ticket.updated_at).total_seconds() / 3600),
+            status=ticket.get_status_display(),
+            content=ticket.content[:80],
+        )
+    elif item.step == "prewarn":
         recipients, event = [person], "sla.prewarn"
         title = _("时限预警：{number}").format(number=ticket.number)
         body = _("{words}期限 {due}，请抓紧处理。").format(

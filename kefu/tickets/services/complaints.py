@@ -217,8 +217,8 @@ def complaint_investigate(
             version=version,
             note=cause,
             data={
-                "department": responsible_department.name,
-                "person": responsible_person.name if responsible_person else "",
+                "responsible_department": responsible_department.name,
+                "responsible_person": responsible_person.name if responsible_person else "",
             },
         )
         _save(

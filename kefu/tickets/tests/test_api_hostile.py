@@ -20,7 +20,8 @@ from kefu.api import api
 from kefu.org.models import Department, Role
 from kefu.testing import PASSWORD, api_auth, make_category, make_customer, make_site, make_staff, make_ticket
 from kefu.tickets.lifecycle import ACTIONS, TRANSITIONS
-from kefu.tickets.models import Complaint, ComplaintProposal, Ticket, WarningCard
+from kefu.tickets.models import Complaint, ComplaintProposal, Handover, Ticket, WarningCard
+from kefu.tickets.services.policies import sla_policy_save, warning_rules_save
 
 pytestmark = pytest.mark.django_db
 
@@ -109,11 +110,32 @@ def world():
     category = make_category("水电", department=eng)
     customer = make_customer(site, director, room=("1", "2", "301"), tags=["VIP"])
     ticket = make_ticket(site, director, customer=customer, category=category)
+    colleague = make_staff(Role.AGENT, sites=[site])
+    handover = Handover.objects.create(
+        ticket=ticket, from_staff=colleague, to_staff=director, by=colleague, reason="轮休"
+    )
     card = WarningCard.objects.create(
         key="hostile", site=site, ticket=ticket, staff=tech, color="yellow", rule="resolve"
     )
+    # A site's own time limit and warning rules, for the DELETE endpoints.
+    policy = sla_policy_save(
+        site=site, kind="repair", urgency="low", respond_minutes=30, resolve_minutes=60, actor=director
+    )
+    rules = warning_rules_save(
+        site=site,
+        blue_minutes=60,
+        prewarn_percent=80,
+        manager_after_minutes=120,
+        director_after_minutes=480,
+        red_after_minutes=1440,
+        actor=director,
+    )
     return {
+        "policy": policy,
+        "rules": rules,
         "card": card,
+        "colleague": colleague,
+        "handover": handover,
         "site": site,
         "department": eng,
         "director": director,
@@ -155,10 +177,14 @@ def ids_for(world):
         "assignee_id": world["tech"].id,
         "ticket_id": world["ticket"].id,
         "card_id": world["card"].id,
+        "handover_id": world["handover"].id,
+        "to_id": world["colleague"].id,
         "classification_id": world["category"].id,
         "responsible_department_id": world["department"].id,
         "responsible_person_id": world["tech"].id,
         "proposal_id": world["proposal_id"],
+        "policy_id": world["policy"].id,
+        "rules_id": world["rules"].id,
     }
 
 
@@ -182,6 +208,7 @@ KNOWN = {
     "notified_at": lambda: None,
     "penalty_amount": lambda: None,
     "proposals": lambda: ["当面致歉并返工"],
+    "arrive_minutes": lambda: None,  # only repairs have one, and the plausible kind is inquiry
 }
 
 
@@ -223,6 +250,8 @@ def plausible(name, schema, world, path):
 def ready_for(world, path):
     """Put the ticket in a kind and status from which the path's command is allowed, so the
     hostile value reaches the service instead of stopping at "not in this status"."""
+    if path.endswith("/hand-over"):  # one open hand-over per ticket: clear the fixture's
+        Handover.objects.filter(pk=world["handover"].pk).update(state="declined")
     action = path.rstrip("/").rsplit("/", 1)[-1].replace("-", "_")
     if action == "major":  # marking a complaint major: any open complaint
         Ticket.objects.filter(pk=world["ticket"].pk).update(kind="complaint", status="received")

@@ -56,7 +56,7 @@ def test_schedule_of_a_fresh_ticket():
         respond_due=START + timedelta(minutes=30),
         resolve_due=START + timedelta(hours=10),
     )
-    plan = {d.key: d.at for d in sla_schedule(ticket, Rules())}
+    plan = {d.key: d.at for d in sla_schedule(ticket, Rules(stall_hours=0))}
     assert plan == {
         "prewarn:respond": START + timedelta(minutes=24),
         "breach:respond": START + timedelta(minutes=30),
@@ -72,10 +72,11 @@ def test_schedule_is_empty_while_suspended_or_ended_and_skips_met_deadlines():
     base = {"site_id": 1, "kind": "repair", "created_at": START, "resolve_due": START + timedelta(hours=1)}
     assert sla_schedule(Ticket(status="suspended", **base), Rules()) == []
     assert sla_schedule(Ticket(status="closed", **base), Rules()) == []
-    done = Ticket(status="pending_confirm", respond_due=START, responded_at=START, **base)
-    assert sla_schedule(done, Rules()) == []
+    done = Ticket(status="pending_confirm", respond_due=START, responded_at=START, updated_at=START, **base)
+    # Done by the handler: only the first responder's reminder, should nothing happen for a day.
+    assert [(d.step, d.at) for d in sla_schedule(done, Rules())] == [("stall", START + timedelta(hours=24))]
     blue = Ticket(status="dispatched", assignee_id=5, progress_due=START + timedelta(hours=1), **base)
-    steps = [d.step for d in sla_schedule(blue, Rules(prewarn_percent=50))]
+    steps = [d.step for d in sla_schedule(blue, Rules(prewarn_percent=50, stall_hours=0))]
     assert steps == ["blue", "prewarn", "breach", "manager", "director", "red"]
 
 
@@ -205,7 +206,8 @@ def test_met_and_missed_minutes_are_kept_per_deadline(world, policy):
         ticket_transition(ticket=ticket, action="complete", actor=world.tech, version=ticket.version, note="x")
     ticket.refresh_from_db()
     assert ticket.resolve_delta == 60  # an hour late
-    assert ticket.next_check_at is None
+    # Left: only the first responder's reminder, a day after the last change.
+    assert ticket.next_check_at == START + timedelta(hours=35)
 
 
 def test_revoking_a_card(world, policy):
@@ -290,3 +292,19 @@ def test_two_concurrent_sweeps_issue_each_card_and_escalation_once():
     assert len(keys) == len(set(keys)) == 5 * len(tickets)  # two pre-warnings, two breaches, the manager
     assert Notification.objects.filter(event="sla.escalate").count() == len(tickets)
     assert Notification.objects.filter(event="sla.prewarn").count() == 2 * len(tickets)
+
+
+def test_first_responder_is_reminded_once_of_a_stalled_ticket(world, policy):
+    ticket = _repair(world)
+    ticket_add_note(ticket=ticket, actor=world.agent, text="已答复", public=True)
+    _sweep(START + timedelta(hours=24, minutes=1))
+    _sweep(START + timedelta(hours=30))
+    reminders = _notices("first_response.stalled")
+    assert reminders == [(world.agent.id, f"首问工单停滞：{ticket.number}")]
+    # Anything that happens restarts the quiet period, and a new quiet day a new reminder.
+    with time_machine.travel(START + timedelta(hours=31), tick=False):
+        ticket_dispatch(ticket=ticket, actor=world.agent, version=ticket.version, department=world.eng)
+    _sweep(START + timedelta(hours=54))
+    assert len(_notices("first_response.stalled")) == 1
+    _sweep(START + timedelta(hours=55, minutes=1))
+    assert len(_notices("first_response.stalled")) == 2

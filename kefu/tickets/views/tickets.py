@@ -31,6 +31,7 @@ from ..models import Attachment, Category, Channel, Ticket, TicketQuerySet, Urge
 from ..queries import (
     allowed_actions,
     categories_for,
+    handover_candidates,
     my_work,
     search_tickets,
     ticket_get_for_user,
@@ -331,6 +332,10 @@ def _detail_context(me: Staff, ticket: Ticket) -> dict[str, Any]:
         "can_note": me.role not in (Role.ADMIN,),
         "confirm_methods": services.CONFIRM_METHODS,
         "cards": list(ticket.warning_cards.select_related("staff", "issued_by", "revoked_by").order_by("issued_at")),
+        "handovers": list(ticket.handovers.select_related("from_staff", "to_staff", "by")),
+        "can_hand_over": (me.id == ticket.first_responder_id or me.role in SUPERVISING_ROLES)
+        and ticket.status not in ENDED,
+        "handover_candidates": handover_candidates(ticket) if ticket.status not in ENDED else [],
         "can_revoke": me.role in REVOKE_ROLES,
         "can_serious": me.role in SUPERVISING_ROLES and ticket.status not in ENDED,
         "see_phone": can(me.role, "customers.see_phone"),
@@ -468,7 +473,10 @@ def assignee_options(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
     """The 处理人 choices of a department at the ticket's site, for the dispatch dialog."""
     ticket = ticket_get_for_user(staff=me, pk=pk)
     staff = Staff.objects.filter(
-        is_active=True, sites=ticket.site_id, department_id=_int0(request.GET.get("department"))
+        is_active=True,
+        sites=ticket.site_id,
+        # The dispatch dialogs send ``department``; the complaint investigation form its own name.
+        department_id=_int0(request.GET.get("department") or request.GET.get("responsible_department")),
     )
     return render(request, "tickets/detail.html#assignee-options", {"assignees": staff.order_by("id")[:200]})
 
