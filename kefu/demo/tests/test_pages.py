@@ -29,6 +29,15 @@ PAGES = [
     "/customers/new/",
     "/customers/export/",
     "/customers/import/",
+    "/tickets/approvals/",
+    "/tickets/warnings/",
+    "/tickets/warnings/?color=red&state=active&staff=me",
+    "/tickets/warnings/export/",
+    "/tickets/first-response/",
+    "/tickets/sla-settings/",
+    "/notifications/",
+    "/notifications/preferences/",
+    "/notifications/deliveries/",
 ]
 
 
@@ -54,3 +63,12 @@ def test_every_page_answers_without_error_for_every_role(client, username):
         assert answers[f"/tickets/{some_ticket.pk}/"] == 200
     if username in ("tech", "dept"):
         assert answers["/tickets/intake/"] == 403 and answers[f"/customers/{some_customer.pk}/"] == 404
+    # Everyone has a ledger (their own cards at least), notifications and preferences.
+    assert answers["/tickets/warnings/"] == 200 and answers["/notifications/"] == 200
+    supervising = username in ("director", "manager", "supervisor")
+    assert (answers["/tickets/approvals/"] == 200) == supervising
+    assert (answers["/tickets/sla-settings/"] == 200) == (supervising or username == "admin")
+    # The complaint workspace opens on a demo complaint for those who see it.
+    complaint = Ticket.objects.filter(site__code="CH", kind="complaint").order_by("id").first()
+    if username in ("director", "manager", "supervisor", "agent"):
+        assert client.get(f"/tickets/{complaint.pk}/").status_code == 200
