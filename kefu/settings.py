@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "kefu.org",
     "kefu.customers",
     "kefu.tickets",
+    "kefu.visits",
     "kefu.notify",
     "kefu.demo",
 ]

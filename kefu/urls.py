@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("kefu.org.urls")),
     path("customers/", include("kefu.customers.urls")),
     path("tickets/", include("kefu.tickets.urls")),
+    path("visits/", include("kefu.visits.urls")),
     path("notifications/", include("kefu.notify.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -326,6 +326,25 @@ class BusinessCalendar:
         total = sum((end - begin for begin, end in self._intervals(a, b)), timedelta())
         return int(total.total_seconds() // 60)
 
+    def add_workdays(self, start: datetime, days: int) -> datetime:
+        """The same clock time ``days`` working days after ``start`` (非工作日不计): a return
+        visit due "within 3 days" of a Friday afternoon is due the next Wednesday afternoon,
+        and Spring Festival does not count."""
+        _require_aware(start)
+        if days < 0:
+            raise ValueError("工作日数不能为负数")
+        local = start.astimezone(self.tz)
+        day, counted, idle = local.date(), 0, 0
+        while counted < days:
+            day += timedelta(days=1)
+            if self.is_workday(day):
+                counted, idle = counted + 1, 0
+            else:
+                idle += 1
+                if idle > _MAX_IDLE_DAYS:
+                    raise ValueError("日历中长期没有任何工作日，请检查放假安排")
+        return datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=self.tz)
+
     def add_calendar_minutes(self, start: datetime, minutes: int) -> datetime:
         """Plain elapsed time, for round-the-clock (calendar-hour) policies."""
         return add_calendar_minutes(start, minutes, self.tz)

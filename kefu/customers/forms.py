@@ -47,6 +47,7 @@ class CustomerForm:
     email: str = ""
     source: str = Customer.Source.OTHER
     note: str = ""
+    visit_hours: str = ""
     tags: str = ""
     site: str = ""
     version: str = ""
@@ -86,6 +87,7 @@ class CustomerForm:
             email=text("email"),
             source=text("source") or Customer.Source.OTHER,
             note=text("note"),
+            visit_hours=text("visit_hours"),
             tags=text("tags"),
             site=text("site"),
             version=text("version"),
@@ -103,6 +105,7 @@ class CustomerForm:
             email=customer.email,
             source=customer.source,
             note=customer.note,
+            visit_hours=customer.visit_hours,
             tags="，".join(t.name for t in customer.tags.all()),
             site=str(customer.site_id),
             version=str(customer.version),
@@ -125,6 +128,7 @@ class CustomerForm:
             email=self.email,
             source=self.source,
             note=self.note,
+            visit_hours=self.visit_hours,
         )
 
     def add_error(self, name: str, message: str) -> None:

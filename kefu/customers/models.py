@@ -82,6 +82,12 @@ class Customer(models.Model):
     source = models.CharField(_("来源"), max_length=20, choices=Source.choices, default=Source.OTHER)
     tags = models.ManyToManyField(Tag, verbose_name=_("标签"), blank=True, related_name="customers")
     note = models.TextField(_("备注"), blank=True)
+    visit_hours = models.CharField(
+        _("方便联系时间"),
+        max_length=60,
+        blank=True,
+        help_text=_("如 19:00-20:30；回访只在这些时间进行，不填则避开休息时间"),
+    )
     is_active = models.BooleanField(_("有效"), default=True)
     created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(_("建档时间"), default=timezone.now)

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import Conflict, PermissionDenied, ValidationFailed
 from kefu.core.phones import is_valid, last4, normalize
+from kefu.core.quiet import format_spans, parse_spans
 from kefu.org.models import Site, Staff
 from kefu.org.permissions import can
 from kefu.org.queries import site_ids_for
@@ -47,6 +48,7 @@ class CustomerData:
     email: str = ""
     source: str = Customer.Source.OTHER
     note: str = ""
+    visit_hours: str = ""
 
 
 def clean_customer_data(data: CustomerData) -> CustomerData:
@@ -104,6 +106,12 @@ def clean_customer_data(data: CustomerData) -> CustomerData:
     data.note = (data.note or "").strip()
     if len(data.note) > 2000:
         err("note", _("备注不能超过 2000 字"))
+    data.visit_hours = (data.visit_hours or "").strip()
+    if data.visit_hours:
+        try:
+            data.visit_hours = format_spans(parse_spans(data.visit_hours))[:60]
+        except ValidationFailed as exc:
+            err("visit_hours", exc.message)
     if errors:
         raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
     return data
@@ -143,6 +151,7 @@ def customer_create(*, site: Site, data: CustomerData, actor: Staff, source_even
             email=data.email,
             source=data.source,
             note=data.note,
+            visit_hours=data.visit_hours,
             created_by=actor,
         )
         _set_phones(customer, data.phones)
@@ -152,7 +161,7 @@ def customer_create(*, site: Site, data: CustomerData, actor: Staff, source_even
     return customer
 
 
-_TRACKED = ("kind", "name", "gender", "contact_person", "email", "source", "note")
+_TRACKED = ("kind", "name", "gender", "contact_person", "email", "source", "note", "visit_hours")
 
 
 def customer_update(*, customer: Customer, data: CustomerData, actor: Staff, version: int) -> Customer:
@@ -242,6 +251,7 @@ def customers_import_create(*, rows: list[tuple[Site, CustomerData]], actor: Sta
                     email=data.email,
                     source=Customer.Source.IMPORT,
                     note=data.note,
+                    visit_hours=data.visit_hours,
                     created_by=actor,
                 )
                 for site, data in cleaned

@@ -19,7 +19,8 @@ from kefu.core.models import Counter
 from kefu.customers.models import Customer, CustomerEvent, CustomerUnit, Unit
 from kefu.customers.services import CustomerData, UnitLink, customer_create
 from kefu.org.models import Role, Site, Staff
-from kefu.tickets.models import Ticket
+from kefu.tickets.models import Ticket, WarningCard
+from kefu.visits.models import Visit
 
 from . import data
 from .reference import Reference
@@ -87,6 +88,8 @@ def wipe() -> None:
     sites = Site.objects.filter(code__in=[spec.code for spec in data.SITES])
     site_ids = list(sites.values_list("id", flat=True))
     try:
+        Visit.objects.filter(site_id__in=site_ids).delete()
+        WarningCard.objects.filter(site_id__in=site_ids).delete()
         Ticket.objects.filter(site_id__in=site_ids).delete()
         Customer.objects.filter(site_id__in=site_ids).delete()
         Unit.objects.filter(site_id__in=site_ids).delete()

@@ -7,15 +7,17 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from kefu.customers.models import Customer, Unit
 from kefu.org.models import Role, Site, Staff
+from kefu.tickets.lifecycle import Status
 from kefu.tickets.models import Ticket
 from kefu.tickets.services.cards import sla_sweep
+from kefu.visits.services import visit_create_for_ticket
 
 from . import builders, data
 from .plans import Planner
@@ -90,6 +92,22 @@ def _build(options: Options, ref: Reference, anchor: datetime, lap: Callable[[st
     # of the past.
     swept = sla_sweep(now=anchor, quiet=True, limit=10**9)
     lap(f"警告卡（{swept.cards} 张）")
+    planned = plan_recent_visits(anchor)
+    lap(f"回访任务（{planned} 个）")
+
+
+def plan_recent_visits(anchor: datetime) -> int:
+    """The return visits still to be made: those of tickets the handler finished in the last
+    three days and not yet closed, planned as the visits app does at completion."""
+    recent = Ticket.objects.filter(
+        completed_at__gte=anchor - timedelta(days=3),
+        status__in=[Status.PENDING_CONFIRM, Status.RESOLVED, Status.SUMMARIZING],
+    ).select_related("customer", "first_responder")
+    planned = 0
+    for ticket in recent.order_by("completed_at"):
+        if ticket.completed_at is not None and visit_create_for_ticket(ticket=ticket, at=ticket.completed_at):
+            planned += 1
+    return planned
 
 
 def summary() -> list[str]:

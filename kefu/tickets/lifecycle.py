@@ -125,6 +125,7 @@ ACTIONS: dict[str, Action] = {
         Action("close", _("关闭"), _DESK),
         Action("cancel", _("撤销"), _DESK, needs_reason=True, danger=True),
         Action("reopen", _("重新打开"), _DESK, needs_reason=True),
+        Action("visit", _("回访"), _OFFICE),
         # The complaint's six steps (services/complaints.py).
         Action("judge", _("判定成立"), _DESK),
         Action("dismiss", _("判定不成立"), _DESK, needs_reason=True),
@@ -159,6 +160,7 @@ _COMMON: dict[tuple[str, str], str] = {
     (_S.PENDING_CONFIRM, "reject"): _S.IN_PROGRESS,
     (_S.RESOLVED, "close"): _S.CLOSED,
     (_S.VISITED, "close"): _S.CLOSED,
+    (_S.RESOLVED, "visit"): _S.VISITED,
     (_S.NEW, "cancel"): _S.CANCELLED,
     (_S.RECEIVED, "cancel"): _S.CANCELLED,
     (_S.DISPATCHED, "cancel"): _S.CANCELLED,
@@ -212,6 +214,7 @@ _COMPLAINT: dict[tuple[str, str], str] = {
     (_S.SUSPENDED, "resume"): RESUME,
     (_S.RESOLVED, "close"): _S.CLOSED,
     (_S.VISITED, "close"): _S.CLOSED,
+    (_S.RESOLVED, "visit"): _S.VISITED,
     **{(s, "cancel"): _S.CANCELLED for s in (_S.NEW, _S.RECEIVED, _S.INVESTIGATING, _S.SUSPENDED)},
     (_S.RESOLVED, "reopen"): _S.PROPOSING,
     (_S.VISITED, "reopen"): _S.PROPOSING,

@@ -227,6 +227,10 @@ class Ticket(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)
     sla_done = models.JSONField(default=list, blank=True)
 
+    # A ticket opened because of another (a complaint after a dissatisfied return visit).
+    origin = models.ForeignKey(
+        "self", verbose_name=_("来源工单"), on_delete=models.SET_NULL, null=True, blank=True, related_name="followups"
+    )
     # 重大投诉: flagged at intake or by rule; the reasons are kept in words.
     is_major = models.BooleanField(_("重大投诉"), default=False)
     major_reason = models.CharField(_("重大投诉原因"), max_length=200, blank=True)
@@ -440,6 +444,7 @@ class WarningCard(models.Model):
         RESOLVE = "resolve", _("超过办结时限")
         LONG_OVERDUE = "long_overdue", _("超时后仍未办结")
         SERIOUS = "serious", _("造成严重后果")
+        VISIT = "visit", _("回访超时")
 
     key = models.CharField(max_length=80, unique=True)
     site = models.ForeignKey(Site, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="+")

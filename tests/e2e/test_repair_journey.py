@@ -98,6 +98,7 @@ def test_repair_call_to_closed(browser, live_server, shot):
         "accept",
         "arrive",
         "complete",
+        "visit_planned",
         "confirm",
         "close",
     ]

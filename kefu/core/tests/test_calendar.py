@@ -376,3 +376,20 @@ def test_format_schedule_round_trips():
 def test_parse_schedule_bad_input(text, message):
     with pytest.raises(ValueError, match=message):
         parse_schedule(text, 2027)
+
+
+def test_add_workdays_skips_weekends_and_spring_festival():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from kefu.core.calendar import BusinessCalendar
+
+    sh = ZoneInfo("Asia/Shanghai")
+    cal = BusinessCalendar()
+    friday = datetime(2026, 11, 20, 15, 30, tzinfo=sh)
+    assert cal.add_workdays(friday, 3) == datetime(2026, 11, 25, 15, 30, tzinfo=sh)
+    assert cal.add_workdays(friday, 0) == friday
+    # Spring Festival 2026: 15–23 February off, 14 and 28 February worked (调休).
+    before = datetime(2026, 2, 13, 10, 0, tzinfo=sh)
+    assert cal.add_workdays(before, 1) == datetime(2026, 2, 14, 10, 0, tzinfo=sh)
+    assert cal.add_workdays(before, 2) == datetime(2026, 2, 24, 10, 0, tzinfo=sh)

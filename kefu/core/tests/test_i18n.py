@@ -22,22 +22,22 @@ PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 
 
-def _po_entries() -> dict[str, str]:
-    """msgid → msgstr of the .po, parsed just enough for this test."""
-    entries: dict[str, str] = {}
+def _po_entries() -> dict[tuple[str, str], str]:
+    """(msgctxt, msgid) → msgstr of the .po, parsed just enough for this test."""
+    entries: dict[tuple[str, str], str] = {}
     for block in PO.read_text(encoding="utf-8").split("\n\n"):
         parts: dict[str, str] = {}
         key = ""
         for line in block.splitlines():
             if line.startswith("#"):
                 continue
-            if line.startswith(("msgid ", "msgstr ")):
+            if line.startswith(("msgctxt ", "msgid ", "msgstr ")):
                 key, _, line = line.partition(" ")
                 parts[key] = ""
             if key and line.startswith('"'):
                 parts[key] += ast.literal_eval(line)
         if parts.get("msgid"):
-            entries[parts["msgid"]] = parts.get("msgstr", "")
+            entries[(parts.get("msgctxt", ""), parts["msgid"])] = parts.get("msgstr", "")
     return entries
 
 
@@ -47,7 +47,11 @@ def test_every_msgid_is_translated_and_compiled():
     assert [msgid for msgid, msgstr in entries.items() if not msgstr.strip()] == []
     with MO.open("rb") as f:
         catalog = gettext.GNUTranslations(f)
-    stale = [msgid for msgid, msgstr in entries.items() if catalog.gettext(msgid) != msgstr]
+
+    def compiled(context: str, msgid: str) -> str:
+        return catalog.pgettext(context, msgid) if context else catalog.gettext(msgid)
+
+    stale = [msgid for (context, msgid), msgstr in entries.items() if compiled(context, msgid) != msgstr]
     assert stale == [], "django.mo is out of date: run msgfmt -o django.mo django.po"
 
 

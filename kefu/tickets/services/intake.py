@@ -47,6 +47,7 @@ def ticket_create(
     answer: str = "",
     auto_dispatch: bool = True,
     major: bool = False,
+    origin: Ticket | None = None,
 ) -> Ticket:
     """Take a ticket at intake. ``actor`` becomes its first responder (首问责任人).
 
@@ -119,6 +120,7 @@ def ticket_create(
             resolve_due=due.resolve,
             is_major=bool(reasons),
             major_reason="；".join(reasons)[:200],
+            origin=origin,
         )
         ticket.next_check_at = next_check(ticket, rules_for(site.id))
         ticket.save(force_insert=True)

@@ -17,6 +17,7 @@ from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.uploads import check_photos
 from kefu.org.models import Staff
 
+from ..hooks import AFTER_TRANSITION
 from ..lifecycle import ACTIONS, Kind, Status, next_status
 from ..models import Ticket, TicketEvent
 from ..queries import is_handler
@@ -67,6 +68,8 @@ def ticket_transition(
             data=data or {},
             at=now,
         )
+        for hook in AFTER_TRANSITION:
+            hook(ticket=ticket, action=action, actor=actor, at=now)
     return ticket
 
 

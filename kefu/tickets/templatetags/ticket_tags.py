@@ -19,6 +19,13 @@ _EVENT_EXTRA = {
     "warning": _("警告卡"),
     "warning_revoked": _("撤销警告卡"),
     "escalated": _("超时升级"),
+    "handover": _("移交首问责任"),
+    "handover_accepted": _("接收首问责任"),
+    "handover_declined": _("拒绝接收首问责任"),
+    "visit_planned": _("生成回访任务"),
+    "visit_done": _("回访"),
+    "visit_unreachable": _("回访未接通"),
+    "followup": _("生成后续投诉"),
 }
 
 

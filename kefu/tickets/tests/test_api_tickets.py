@@ -368,7 +368,17 @@ def test_repair_flow_through_the_api(client, world):
     reopened = act(client, ticket, "reopen", agent, reason="业主反映仍漏水")
     assert reopened.json()["status"] == "received" and reopened.json()["reopen_count"] == 1
     types = [e.type for e in fresh(ticket).events.all()]
-    assert types == ["created", "dispatch", "accept", "arrive", "complete", "confirm", "close", "reopen"]
+    assert types == [
+        "created",
+        "dispatch",
+        "accept",
+        "arrive",
+        "complete",
+        "visit_planned",
+        "confirm",
+        "close",
+        "reopen",
+    ]
 
 
 def test_dispatch_by_rule_when_no_target_given(client, world):

@@ -139,7 +139,17 @@ def test_full_six_steps_to_resolved(world, classification):
     assert ticket.status == Status.RESOLVED
     assert ticket.complaint.classification_id == classification.id
     types = list(ticket.events.values_list("type", flat=True))
-    assert types == ["created", "judge", "investigate", "propose", "approve", "implement", "confirm", "summarize"]
+    assert types == [
+        "created",
+        "judge",
+        "investigate",
+        "propose",
+        "approve",
+        "implement",
+        "visit_planned",
+        "confirm",
+        "summarize",
+    ]
 
 
 def test_not_valid_is_answered_and_closed(world):

@@ -333,6 +333,7 @@ def _detail_context(me: Staff, ticket: Ticket) -> dict[str, Any]:
         "confirm_methods": services.CONFIRM_METHODS,
         "cards": list(ticket.warning_cards.select_related("staff", "issued_by", "revoked_by").order_by("issued_at")),
         "handovers": list(ticket.handovers.select_related("from_staff", "to_staff", "by")),
+        "followups": list(ticket.followups.order_by("id")),
         "can_hand_over": (me.id == ticket.first_responder_id or me.role in SUPERVISING_ROLES)
         and ticket.status not in ENDED,
         "handover_candidates": handover_candidates(ticket) if ticket.status not in ENDED else [],

@@ -1,0 +1,69 @@
+"""Reads of return visits: the one data-scope rule, the queue, and the script for a visit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from kefu.core.errors import NotFound
+from kefu.org.models import Role, Staff
+from kefu.org.permissions import SUPERVISING_ROLES
+from kefu.org.queries import site_ids_for
+
+from .models import Visit, VisitScript
+
+
+def visits_for(staff: Staff) -> QuerySet[Visit]:
+    """Supervisors and above see every visit of their sites; agents and the front desk their
+    own; nobody else any."""
+    qs = Visit.objects.filter(site_id__in=site_ids_for(staff))
+    if staff.role in SUPERVISING_ROLES:
+        return qs
+    if staff.role in (Role.AGENT, Role.FRONTDESK):
+        return qs.filter(assignee=staff)
+    return qs.none()
+
+
+def visit_get_for_user(*, staff: Staff, pk: Any) -> Visit:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise NotFound("回访不存在") from None
+    visit = (
+        visits_for(staff)
+        .select_related("site", "ticket__category", "ticket__assignee", "customer", "assignee", "followup")
+        .filter(pk=pk)
+        .first()
+    )
+    if visit is None:
+        raise NotFound("回访不存在")
+    return visit
+
+
+def queue(qs: QuerySet[Visit], state: str = "") -> QuerySet[Visit]:
+    """The visit queue, by due time. ``state``: "ready" (may be called now), "waiting"
+    (appointment or retry later), "done", "overdue", or all open ones."""
+    now = timezone.now()
+    if state == "done":
+        qs = qs.exclude(status__in=Visit.OPEN)
+    else:
+        qs = qs.filter(status__in=Visit.OPEN)
+        if state == "ready":
+            qs = qs.exclude(next_try_at__gt=now)
+        elif state == "waiting":
+            qs = qs.filter(next_try_at__gt=now)
+        elif state == "overdue":
+            qs = qs.filter(due_at__lt=now)
+    order = ("-done_at", "-id") if state == "done" else ("due_at", "id")
+    return qs.select_related("site", "ticket", "customer", "assignee").order_by(*order)
+
+
+def script_for(visit: Visit) -> VisitScript | None:
+    """The active script for the ticket's kind, else the general one."""
+    kind = visit.ticket.kind if visit.ticket else ""
+    scripts = list(VisitScript.objects.filter(is_active=True).order_by("id"))
+    return next((s for s in scripts if kind in (s.kinds or [])), None) or next(
+        (s for s in scripts if not s.kinds), None
+    )
