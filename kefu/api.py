@@ -43,6 +43,7 @@ from kefu.tickets.api_complaints import router as complaints_router
 from kefu.tickets.api_first_response import router as first_response_router
 from kefu.tickets.api_policies import router as policies_router
 from kefu.tickets.api_warnings import router as warnings_router
+from kefu.visits.api import router as visits_router
 
 logger = logging.getLogger(__name__)
 
@@ -213,6 +214,7 @@ api.add_router("/", complaints_router)
 api.add_router("/", first_response_router)
 api.add_router("/", policies_router)
 api.add_router("/", warnings_router)
+api.add_router("/", visits_router)
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ Str150 = Annotated[str, StringConstraints(max_length=150), _CLEAN]
 Str200 = Annotated[str, StringConstraints(max_length=200), _CLEAN]
 Str254 = Annotated[str, StringConstraints(max_length=254), _CLEAN]
 Str300 = Annotated[str, StringConstraints(max_length=300), _CLEAN]
+Str500 = Annotated[str, StringConstraints(max_length=500), _CLEAN]
 Str2000 = Annotated[str, StringConstraints(max_length=2000), _CLEAN]
 Str5000 = Annotated[str, StringConstraints(max_length=5000), _CLEAN]
 

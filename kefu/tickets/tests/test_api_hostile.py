@@ -9,12 +9,13 @@ SQL-ish, script and odd-Unicode values.
 
 import itertools
 import json
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import quote
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from kefu.api import api
 from kefu.org.models import Department, Role
@@ -22,6 +23,7 @@ from kefu.testing import PASSWORD, api_auth, make_category, make_customer, make_
 from kefu.tickets.lifecycle import ACTIONS, TRANSITIONS
 from kefu.tickets.models import Complaint, ComplaintProposal, Handover, Ticket, WarningCard
 from kefu.tickets.services.policies import sla_policy_save, warning_rules_save
+from kefu.visits.models import Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +116,14 @@ def world():
     handover = Handover.objects.create(
         ticket=ticket, from_staff=colleague, to_staff=director, by=colleague, reason="轮休"
     )
+    visit = Visit.objects.create(
+        site=site,
+        ticket=ticket,
+        customer=customer,
+        contact_phone="13800138000",
+        assignee=director,
+        due_at=timezone.now() + timedelta(days=3),
+    )
     card = WarningCard.objects.create(
         key="hostile", site=site, ticket=ticket, staff=tech, color="yellow", rule="resolve"
     )
@@ -131,6 +141,7 @@ def world():
         actor=director,
     )
     return {
+        "visit": visit,
         "policy": policy,
         "rules": rules,
         "card": card,
@@ -177,6 +188,7 @@ def ids_for(world):
         "assignee_id": world["tech"].id,
         "ticket_id": world["ticket"].id,
         "card_id": world["card"].id,
+        "visit_id": world["visit"].id,
         "handover_id": world["handover"].id,
         "to_id": world["colleague"].id,
         "classification_id": world["category"].id,
@@ -189,6 +201,8 @@ def ids_for(world):
 
 
 def current_version(world, path):
+    if "{visit_id}" in path:
+        return Visit.objects.get(pk=world["visit"].pk).version
     if "{customer_id}" in path:
         return type(world["customer"]).objects.get(pk=world["customer"].pk).version
     return Ticket.objects.get(pk=world["ticket"].pk).version
@@ -220,6 +234,8 @@ def plausible(name, schema, world, path):
         return ids_for(world)[name]
     if name == "username":
         return world["director"].user.username
+    if name == "at" and "/visits/" in path:  # an appointment: some time tomorrow
+        return (timezone.now() + timedelta(days=1)).isoformat()
     if name in KNOWN:
         return KNOWN[name]()
     if schema.get("default") is not None:
