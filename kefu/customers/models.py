@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -89,6 +90,20 @@ class Customer(models.Model):
         help_text=_("如 19:00-20:30；回访只在这些时间进行，不填则避开休息时间"),
     )
     is_active = models.BooleanField(_("有效"), default=True)
+    # 客户归属: the agent who looks after this customer; a new one must make first contact
+    # within 7 days (seed 001).
+    owner = models.ForeignKey(
+        Staff,
+        verbose_name=_("客户专员"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_customers",
+    )
+    owner_since = models.DateTimeField(_("分配时间"), null=True, blank=True)
+    first_contact_due = models.DateTimeField(_("首次联系期限"), null=True, blank=True)
+    first_contacted_at = models.DateTimeField(_("首次联系时间"), null=True, blank=True)
+    first_contact_warned_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(_("建档时间"), default=timezone.now)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -100,6 +115,13 @@ class Customer(models.Model):
         ordering = ["-id"]
         indexes = [
             models.Index(fields=["site", "name"], name="customer_site_name"),
+            models.Index(fields=["owner", "is_active"], name="customer_owner_active"),
+            # The first-contact sweep reads only customers still waiting for their first call.
+            models.Index(
+                fields=["first_contact_due"],
+                condition=Q(first_contacted_at__isnull=True, first_contact_warned_at__isnull=True),
+                name="customer_first_contact_due",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -69,7 +69,24 @@ def search_customers(qs: QuerySet[Customer], params: dict[str, Any]) -> QuerySet
             qs = qs.filter(**({"site_id": int(value)} if name == "site" else {"tags__id": int(value)}))
     if params.get("kind") in Customer.Kind.values:
         qs = qs.filter(kind=params["kind"])
+    owner = params.get("owner")
+    if owner == "none":
+        qs = qs.filter(owner__isnull=True)
+    elif owner and str(owner).isdigit():
+        qs = qs.filter(owner_id=int(owner))
+    building = (params.get("building") or "").strip()
+    if building:
+        qs = qs.filter(unit_links__unit__building=building[:20]).distinct()
     return qs
+
+
+def first_contact_overdue(qs: QuerySet[Customer], now: Any) -> QuerySet[Customer]:
+    """Customers assigned more than 7 days ago and not contacted yet, the longest waiting first."""
+    return (
+        qs.filter(owner__isnull=False, first_contacted_at__isnull=True, first_contact_due__lt=now)
+        .select_related("owner", "site")
+        .order_by("first_contact_due", "id")
+    )
 
 
 def with_list_columns(qs: QuerySet[Customer]) -> QuerySet[Customer]:

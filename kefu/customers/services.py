@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,8 +18,9 @@ from django.utils.translation import gettext_lazy
 from kefu.core.errors import Conflict, PermissionDenied, ValidationFailed
 from kefu.core.phones import is_valid, last4, normalize
 from kefu.core.quiet import format_spans, parse_spans
-from kefu.org.models import Site, Staff
-from kefu.org.permissions import can
+from kefu.notify.services import notify
+from kefu.org.models import Role, Site, Staff
+from kefu.org.permissions import SUPERVISING_ROLES, can
 from kefu.org.queries import site_ids_for
 
 from .models import Customer, CustomerEvent, CustomerPhone, CustomerUnit, Tag, Unit
@@ -342,3 +344,156 @@ def _snapshot_of(customer: Customer, data: CustomerData) -> dict[str, Any]:
     )
     snap["tags"] = sorted(set(data.tags))
     return snap
+
+
+# --- ownership (客户归属) ---------------------------------------------------------------------
+
+FIRST_CONTACT_DAYS = 7
+OWNER_ROLES = (Role.AGENT, Role.SUPERVISOR)
+
+
+def pick_owner(*, customer: Customer, candidates: Sequence[Staff], load: dict[int, int]) -> Staff | None:
+    """The candidate with the fewest customers, preferring those whose skills match the
+    customer's tags (客户数量均衡、兼顾业务能力). ``load`` is updated as customers are given out."""
+    if not candidates:
+        return None
+    tags = {t.name for t in customer.tags.all()}
+    skilled = [s for s in candidates if tags & {k.name for k in s.skills.all()}]
+    pool = skilled or list(candidates)
+    chosen = min(pool, key=lambda s: (load.get(s.id, 0), s.id))
+    load[chosen.id] = load.get(chosen.id, 0) + 1
+    return chosen
+
+
+def customer_assign(
+    *, customers: Sequence[Customer], actor: Staff, to: Staff | None = None, leaving: Staff | None = None
+) -> int:
+    """Give customers to an agent (客户分配): to ``to``, or each to the least-loaded agent of
+    its site. The new owner must make first contact within 7 days. Supervisors and above."""
+    if actor.role not in SUPERVISING_ROLES:
+        raise PermissionDenied(_("只有主管及以上可以分配客户"))
+    scope = site_ids_for(actor)
+    if any(c.site_id not in scope for c in customers):
+        raise PermissionDenied(_("无权分配其他项目的客户"))
+    if to is not None and (not to.is_active or to.role not in OWNER_ROLES):
+        raise ValidationFailed(_("客户专员须为在岗的客服专员或主管"), field="to")
+    now = timezone.now()
+    sites = {c.site_id for c in customers}
+    staff_by_site = {
+        site_id: list(
+            Staff.objects.filter(is_active=True, user__is_active=True, role=Role.AGENT, sites=site_id)
+            .exclude(pk=leaving.pk if leaving else 0)
+            .prefetch_related("skills")
+            .order_by("id")
+        )
+        for site_id in sites
+    }
+    counted = Customer.objects.filter(is_active=True, owner__isnull=False).values("owner").annotate(n=Count("id"))
+    load = {row["owner"]: row["n"] for row in counted}
+    given = 0
+    with transaction.atomic():
+        for customer in customers:
+            if to is not None:
+                if customer.site_id not in site_ids_for(to):
+                    raise ValidationFailed(_("{name} 不在客户所在项目").format(name=to.name), field="to")
+                owner: Staff | None = to
+            else:
+                owner = pick_owner(customer=customer, candidates=staff_by_site[customer.site_id], load=load)
+            if owner is None:
+                raise ValidationFailed(_("项目中没有可分配的客服专员"), field="to")
+            if owner.id == customer.owner_id:
+                continue
+            before = customer.owner.name if customer.owner else ""
+            Customer.objects.filter(pk=customer.pk).update(
+                owner=owner,
+                owner_since=now,
+                first_contact_due=now + timedelta(days=FIRST_CONTACT_DAYS),
+                first_contacted_at=None,
+                first_contact_warned_at=None,
+            )
+            CustomerEvent.objects.create(
+                customer=customer, actor=actor, at=now, type="assigned", data={"from": before, "to": owner.name}
+            )
+            given += 1
+    return given
+
+
+def customers_reassign_from(*, from_staff: Staff, actor: Staff, to: Staff | None = None) -> int:
+    """Move every customer of an agent who leaves (离职交接) to ``to`` or, balanced, to the
+    others of each site."""
+    owned = list(
+        Customer.objects.filter(owner=from_staff, site_id__in=site_ids_for(actor))
+        .select_related("owner")
+        .prefetch_related("tags")
+    )
+    if to is not None and to.pk == from_staff.pk:
+        raise ValidationFailed(_("接手人不能是原客户专员"), field="to")
+    # The leaver is no candidate for their own customers.
+    return customer_assign(customers=owned, actor=actor, to=to, leaving=from_staff)
+
+
+CONTACT_CHANNELS = {
+    "phone": gettext_lazy("电话"),
+    "visit": gettext_lazy("上门拜访"),
+    "wechat": gettext_lazy("微信"),
+    "meeting": gettext_lazy("来访面谈"),
+}
+
+
+def customer_contact_record(*, customer: Customer, actor: Staff, channel: str, note: str = "") -> Customer:
+    """Record a contact with the customer (客户联系); the first one after assignment meets the
+    7-day first-contact rule. The owner or a supervisor and above."""
+    if actor.id != customer.owner_id and actor.role not in SUPERVISING_ROLES:
+        raise PermissionDenied(_("只有客户专员或主管及以上可以记录联系"))
+    if channel not in CONTACT_CHANNELS:
+        raise ValidationFailed(_("请选择联系方式"), field="channel")
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise ValidationFailed(_("说明不能超过 500 字"), field="note")
+    now = timezone.now()
+    with transaction.atomic():
+        if customer.first_contacted_at is None and customer.owner_id is not None:
+            Customer.objects.filter(pk=customer.pk, first_contacted_at__isnull=True).update(first_contacted_at=now)
+            customer.first_contacted_at = now
+        CustomerEvent.objects.create(
+            customer=customer, actor=actor, at=now, type="contacted", data={"channel": channel, "note": note}
+        )
+    return customer
+
+
+def first_contact_overdue_sweep(*, now: datetime | None = None, limit: int = 2000) -> int:
+    """Tell each owner (and their superior) once about a customer not contacted within 7 days.
+    Claimed by a conditional UPDATE of ``first_contact_warned_at``."""
+    now = now or timezone.now()
+    due = list(
+        Customer.objects.filter(
+            first_contacted_at__isnull=True,
+            first_contact_warned_at__isnull=True,
+            first_contact_due__lt=now,
+            owner__isnull=False,
+        ).values_list("id", flat=True)[:limit]
+    )
+    told = 0
+    for pk in due:
+        with transaction.atomic():
+            if not Customer.objects.filter(pk=pk, first_contact_warned_at__isnull=True).update(
+                first_contact_warned_at=now
+            ):
+                continue
+            customer = Customer.objects.select_related("owner__superior", "site").get(pk=pk)
+            owner = customer.owner
+            if owner is None:
+                continue
+            notify(
+                recipients=[owner, *([owner.superior] if owner.superior else [])],
+                event="customer.first_contact",
+                title=_("首次联系超期：{name}").format(name=customer.name),
+                body=_("{owner} 负责的客户 {name} 分配已满 {days} 天，尚未首次联系。").format(
+                    owner=owner.name, name=customer.name, days=FIRST_CONTACT_DAYS
+                ),
+                link=f"/customers/{customer.pk}/",
+                ref=f"customer:{customer.pk}",
+                site=customer.site,
+            )
+            told += 1
+    return told

@@ -9,26 +9,28 @@ from uuid import uuid4
 from django.contrib import messages
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from kefu.core.errors import Conflict, PermissionDenied, ValidationFailed
+from kefu.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
 from kefu.core.excel import download, workbook
 from kefu.core.phones import mask
 from kefu.core.web import PAGE_SIZES, is_partial, paginate
 from kefu.org.models import Site, Staff
-from kefu.org.permissions import can
-from kefu.org.queries import sites_for
+from kefu.org.permissions import SUPERVISING_ROLES, can
+from kefu.org.queries import sites_for, staff_in_scope
 from kefu.org.web import current_site_ids, staff_view
 
+from . import services
 from .forms import CustomerForm
 from .imports import ImportResult, customers_import, error_report, import_template
 from .models import Customer, CustomerEvent, Tag
-from .queries import customer_get_for_user, customers_for, search_customers, with_list_columns
+from .queries import customer_get_for_user, customers_for, first_contact_overdue, search_customers, with_list_columns
 from .services import clean_customer_data, customer_create, customer_update
 
 EXPORT_LIMIT = 50_000
@@ -223,9 +225,113 @@ def customer_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
         "see_phone": see_phone,
         "can_edit": can(me.role, "customers.edit"),
         "can_intake": can(me.role, "tickets.intake"),
+        "can_assign": me.role in SUPERVISING_ROLES,
+        "can_contact": me.id == customer.owner_id or me.role in SUPERVISING_ROLES,
+        "contact_channels": services.CONTACT_CHANNELS,
+        "owners": owner_candidates(customer.site_id) if me.role in SUPERVISING_ROLES else [],
+        "now": timezone.now(),
         **_tickets_of(me, customer),
     }
     return render(request, "customers/detail.html", context)
+
+
+def owner_candidates(site_id: int) -> list[Staff]:
+    return list(
+        Staff.objects.filter(
+            is_active=True, user__is_active=True, role__in=services.OWNER_ROLES, sites=site_id
+        ).order_by("role", "id")
+    )
+
+
+@staff_view
+@require_POST
+def customer_assign_view(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    customer = customer_get_for_user(staff=me, pk=pk)
+    to = Staff.objects.filter(pk=_int(request.POST.get("to"))).first() if request.POST.get("to") else None
+    try:
+        services.customer_assign(customers=[customer], actor=me, to=to)
+    except DomainError as exc:
+        messages.error(request, _("操作失败：{message}").format(message=exc.message))
+    else:
+        customer.refresh_from_db()
+        owner = customer.owner.name if customer.owner else ""
+        messages.success(request, _("已分配给 {name}，请在 7 天内首次联系").format(name=owner))
+    return redirect("customers:detail", pk=customer.pk)
+
+
+@staff_view
+@require_POST
+def customer_contact_view(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    customer = customer_get_for_user(staff=me, pk=pk)
+    try:
+        services.customer_contact_record(
+            customer=customer, actor=me, channel=request.POST.get("channel", ""), note=request.POST.get("note", "")
+        )
+    except DomainError as exc:
+        messages.error(request, _("操作失败：{message}").format(message=exc.message))
+    else:
+        messages.success(request, _("联系记录已保存"))
+    return redirect("customers:detail", pk=customer.pk)
+
+
+@staff_view
+def ownership(request: HttpRequest, me: Staff) -> HttpResponse:
+    """客户分配: give the filtered customers out (to one agent, or balanced), move every
+    customer of a leaving agent, and the list of overdue first contacts."""
+    if me.role not in SUPERVISING_ROLES:
+        raise PermissionDenied(_("只有主管及以上可以分配客户"))
+    qs = _filtered(request, me)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "reassign":
+                leaver = staff_in_scope(me).filter(pk=_int(request.POST.get("from"))).first()
+                if leaver is None:
+                    raise DomainError(_("请选择离职或调岗的客户专员"), field="from")
+                to = staff_in_scope(me).filter(pk=_int(request.POST.get("to"))).first()
+                count = services.customers_reassign_from(from_staff=leaver, actor=me, to=to)
+            else:
+                to = staff_in_scope(me).filter(pk=_int(request.POST.get("to"))).first()
+                chosen = list(qs.prefetch_related("tags").select_related("owner")[:ASSIGN_LIMIT])
+                count = services.customer_assign(customers=chosen, actor=me, to=to)
+        except DomainError as exc:
+            messages.error(request, _("操作失败：{message}").format(message=exc.message))
+        else:
+            messages.success(request, _("已分配 {n} 位客户").format(n=count))
+        return redirect(f"{request.path}?{request.GET.urlencode()}")
+    now = timezone.now()
+    site_ids = current_site_ids(request, me)
+    people = Staff.objects.filter(is_active=True, role__in=services.OWNER_ROLES, sites__in=site_ids).distinct()
+    loads = dict(
+        Customer.objects.filter(site_id__in=site_ids, is_active=True, owner__isnull=False)
+        .values_list("owner")
+        .annotate(n=Count("id"))
+        .values_list("owner", "n")
+    )
+    return render(
+        request,
+        "customers/ownership.html",
+        {
+            "page_title": _("客户分配"),
+            "matched": qs.count(),
+            "limit": ASSIGN_LIMIT,
+            "f": request.GET,
+            "people": [(p, loads.get(p.id, 0)) for p in people.order_by("id")],
+            "owners": Staff.objects.filter(owned_customers__site_id__in=site_ids).distinct().order_by("id"),
+            "overdue": list(first_contact_overdue(customers_for(me).filter(site_id__in=site_ids), now)[:200]),
+            "tags": Tag.objects.order_by("id"),
+            "now": now,
+        },
+    )
+
+
+ASSIGN_LIMIT = 2000
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return 0
 
 
 def _tickets_of(me: Staff, customer: Customer) -> dict[str, Any]:

@@ -31,6 +31,7 @@ EVENTS: dict[str, StrOrPromise] = {
     "handover": _("工单派转"),
     "first_response.stalled": _("首问工单停滞"),
     "first_response.handover": _("首问责任移交"),
+    "customer.first_contact": _("客户首次联系超期"),
 }
 
 
