@@ -20,6 +20,10 @@ def default_kinds() -> list[str]:
     return ["complaint", "repair"]
 
 
+def default_member_tags() -> list[str]:
+    return ["会员", "VIP"]
+
+
 class VisitRules(models.Model):
     """How return visits are made, for one site or (site empty) the whole company."""
 
@@ -31,6 +35,9 @@ class VisitRules(models.Model):
     max_attempts = models.PositiveSmallIntegerField(_("最多拨打次数"), default=3)
     retry_minutes = models.PositiveIntegerField(_("未接通后再拨间隔(分钟)"), default=120)
     team = models.ManyToManyField(Staff, verbose_name=_("回访组"), blank=True, related_name="+")
+    member_tags = models.JSONField(
+        _("会员标签"), default=default_member_tags, blank=True, help_text=_("带这些标签的客户每期须 100% 回访")
+    )
 
     class Meta:
         verbose_name = _("回访规则")
@@ -69,6 +76,38 @@ class VisitScript(models.Model):
         return self.name
 
 
+class VisitCampaign(models.Model):
+    """A batch of visits drawn from the customer records (定期回访 / 专项回访): members each
+    period, everyone after an event, before a holiday …"""
+
+    class Kind(models.TextChoices):
+        PERIODIC = "periodic", _("定期回访")
+        CAMPAIGN = "campaign", _("专项回访")
+
+    site = models.ForeignKey(Site, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="visit_campaigns")
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices, default=Kind.PERIODIC)
+    start = models.DateField(_("开始日期"))
+    end = models.DateField(_("结束日期"))
+    tags = models.JSONField(_("客户标签"), default=list, blank=True)
+    building = models.CharField(_("楼栋"), max_length=20, blank=True)
+    older_than_days = models.PositiveIntegerField(_("距上次回访超过(天)"), null=True, blank=True)
+    script = models.ForeignKey(
+        VisitScript, verbose_name=_("话术"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    total = models.PositiveIntegerField(_("回访户数"), default=0)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("回访计划")
+        verbose_name_plural = _("回访计划")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Visit(models.Model):
     """One return visit: due within the policy's days of the ticket's completion, made by the
     assignee outside the customer's quiet hours, retried when nobody answers."""
@@ -86,7 +125,22 @@ class Visit(models.Model):
         ORDINARY = "ordinary", pgettext_lazy("visit result", "一般")
         DISSATISFIED = "dissatisfied", _("不满意")
 
+    class Kind(models.TextChoices):
+        AFTER_SERVICE = "after_service", _("服务回访")
+        PERIODIC = "periodic", _("定期回访")
+        CAMPAIGN = "campaign", _("专项回访")
+
     OPEN = (Status.PENDING, Status.APPOINTED, Status.RETRY)
+
+    kind = models.CharField(_("回访类型"), max_length=20, choices=Kind.choices, default=Kind.AFTER_SERVICE)
+    campaign = models.ForeignKey(
+        VisitCampaign,
+        verbose_name=_("回访计划"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="visits",
+    )
 
     site = models.ForeignKey(Site, verbose_name=_("项目"), on_delete=models.PROTECT, related_name="visits")
     ticket = models.ForeignKey(
@@ -124,6 +178,10 @@ class Visit(models.Model):
             # One open visit per ticket: a completion that happens twice does not ask twice.
             models.UniqueConstraint(
                 fields=["ticket"], condition=Q(status__in=["pending", "appointed", "retry"]), name="visit_one_open"
+            ),
+            # A campaign visits each customer once.
+            models.UniqueConstraint(
+                fields=["campaign", "customer"], condition=Q(campaign__isnull=False), name="visit_once_per_campaign"
             ),
         ]
         indexes = [

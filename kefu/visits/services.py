@@ -5,7 +5,8 @@ dissatisfied customer reopens the work or opens a complaint, linked both ways.""
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -16,7 +17,8 @@ from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import Conflict, PermissionDenied, ValidationFailed
 from kefu.core.quiet import ContactWindows
-from kefu.org.models import Role, Staff
+from kefu.customers.models import Customer, CustomerPhone
+from kefu.org.models import Role, Site, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import calendar_for_site, site_ids_for
 from kefu.tickets.lifecycle import Kind
@@ -27,7 +29,7 @@ from kefu.tickets.services._common import _event
 from kefu.tickets.services.cards import warning_issue
 from kefu.tickets.sla import policy_for
 
-from .models import Visit, VisitAttempt, VisitRules
+from .models import Visit, VisitAttempt, VisitCampaign, VisitRules, VisitScript
 
 DEFAULT_DAYS = 3
 CONFLICT_MESSAGE = gettext_lazy("操作失败：该回访已被他人处理，请刷新后重试")
@@ -156,11 +158,25 @@ def visit_record(
         VisitAttempt.objects.create(
             visit=visit, by=actor, at=now, outcome=VisitAttempt.Outcome.REACHED, note=notes[:500]
         )
+        followup = None
         if visit.ticket_id is not None:
             followup = _follow_ticket(visit, actor, result, reason or notes)
-            if followup is not None:
-                Visit.objects.filter(pk=visit.pk).update(followup=followup)
-                visit.followup = followup
+        elif result == Visit.Result.DISSATISFIED and visit.customer is not None:
+            followup = ticket_create(
+                site=visit.site,
+                kind=Kind.COMPLAINT,
+                channel=Channel.PHONE,
+                content=_("回访不满意（{name}）：{reason}").format(
+                    name=visit.campaign.name if visit.campaign else _("回访"), reason=reason
+                )[:5000],
+                actor=actor,
+                customer=visit.customer,
+                contact_name=visit.contact_name,
+                contact_phone=visit.contact_phone,
+            )
+        if followup is not None:
+            Visit.objects.filter(pk=visit.pk).update(followup=followup)
+            visit.followup = followup
     return visit
 
 
@@ -331,3 +347,117 @@ def _apply(visit: Visit, version: int, **fields: Any) -> None:
     for name, value in fields.items():
         setattr(visit, name, value)
     visit.version = version + 1
+
+
+# --- periodic and campaign visits --------------------------------------------------------------
+
+CAMPAIGN_LIMIT = 5000
+
+
+def campaign_create(
+    *,
+    site: Site,
+    name: str,
+    kind: str,
+    start: date | None,
+    end: date | None,
+    actor: Staff,
+    tags: Sequence[str] = (),
+    building: str = "",
+    older_than_days: int | None = None,
+    script: VisitScript | None = None,
+) -> VisitCampaign:
+    """Draw visit tasks from the customer records (定期回访 / 专项回访): the site's active
+    customers with any of ``tags``, in ``building``, not visited in the last
+    ``older_than_days`` days. Each is due by the end date (outside quiet hours) and goes to
+    the customer's own agent, else to the least-loaded member of the visit team."""
+    if actor.role not in SUPERVISING_ROLES:
+        raise PermissionDenied(_("只有主管及以上可以制定回访计划"))
+    if site.id not in site_ids_for(actor):
+        raise PermissionDenied(_("无权在该项目制定回访计划"))
+    errors: dict[str, list[str]] = {}
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("请填写计划名称")]
+    elif len(name) > 100:
+        errors["name"] = [_("名称不能超过 100 字")]
+    if kind not in VisitCampaign.Kind.values:
+        errors["kind"] = [_("请选择回访类型")]
+    today = timezone.localdate()
+    if start is None or end is None:
+        errors["end"] = [_("请填写开始和结束日期")]
+    elif end < start:
+        errors["end"] = [_("结束日期不能早于开始日期")]
+    elif end < today:
+        errors["end"] = [_("结束日期不能早于今天")]
+    elif (end - start).days > 366:
+        errors["end"] = [_("一个计划不能超过一年")]
+    building = (building or "").strip()
+    if len(building) > 20:
+        errors["building"] = [_("楼栋不能超过 20 个字符")]
+    if older_than_days is not None and not 1 <= older_than_days <= 3650:
+        errors["older_than_days"] = [_("天数应在 1–3650 之间")]
+    tags = [t.strip() for t in tags if t and t.strip()]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
+    assert start is not None and end is not None
+    customers = Customer.objects.filter(site=site, is_active=True)
+    if tags:
+        customers = customers.filter(tags__name__in=tags)
+    if building:
+        customers = customers.filter(unit_links__unit__building=building)
+    if older_than_days:
+        since = timezone.now() - timedelta(days=older_than_days)
+        customers = customers.exclude(visits__status=Visit.Status.DONE, visits__done_at__gte=since)
+    chosen = list(customers.distinct().select_related("owner").order_by("id")[: CAMPAIGN_LIMIT + 1])
+    if not chosen:
+        raise ValidationFailed(_("没有符合条件的客户"), field="tags")
+    if len(chosen) > CAMPAIGN_LIMIT:
+        raise ValidationFailed(_("一个计划最多 {n} 户，请缩小范围").format(n=CAMPAIGN_LIMIT), field="tags")
+    rules = rules_for(site.id)
+    now = timezone.now()
+    tz = timezone.get_current_timezone()
+    last_day = datetime.combine(end, time(23, 59), tzinfo=tz)
+    first_day = max(now, datetime.combine(start, time(0, 0), tzinfo=tz))
+    phones = dict(
+        CustomerPhone.objects.filter(customer__in=chosen, is_primary=True).values_list("customer_id", "number")
+    )
+    with transaction.atomic():
+        campaign = VisitCampaign.objects.create(
+            site=site,
+            name=name,
+            kind=kind,
+            start=start,
+            end=end,
+            tags=tags,
+            building=building,
+            older_than_days=older_than_days,
+            script=script,
+            total=len(chosen),
+            created_by=actor,
+            created_at=now,
+        )
+        visits = []
+        for customer in chosen:
+            windows = windows_for(customer.visit_hours, rules)
+            owner = customer.owner if customer.owner and customer.owner.is_active else None
+            visits.append(
+                Visit(
+                    site=site,
+                    kind=kind,
+                    campaign=campaign,
+                    customer=customer,
+                    contact_name=customer.contact_person or customer.name,
+                    contact_phone=phones.get(customer.id, ""),
+                    assignee=owner or pick_visitor(site_id=site.id, rules=rules, fallback=actor),
+                    created_at=now,
+                    due_at=windows.last_allowed_by(last_day),
+                    next_try_at=windows.next_allowed(first_day),
+                )
+            )
+        Visit.objects.bulk_create(visits, batch_size=1000)
+    return campaign
+
+
+def member_tags(site_id: int) -> list[str]:
+    return list(rules_for(site_id).member_tags or [])

@@ -5,6 +5,8 @@ from . import views
 app_name = "visits"
 urlpatterns = [
     path("", views.visit_queue, name="queue"),
+    path("campaigns/", views.campaigns, name="campaigns"),
+    path("coverage/", views.coverage, name="coverage"),
     path("<int:pk>/", views.visit_detail, name="detail"),
     path("<int:pk>/<slug:action>/", views.visit_action, name="action"),
 ]

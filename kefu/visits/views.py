@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,16 +14,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kefu.core.errors import DomainError
+from kefu.core.errors import DomainError, PermissionDenied, ValidationFailed
 from kefu.core.web import paginate
-from kefu.org.models import Staff
+from kefu.customers.models import Tag
+from kefu.org.models import Site, Staff
 from kefu.org.permissions import SUPERVISING_ROLES, can
+from kefu.org.queries import site_ids_for, sites_for
 from kefu.org.web import current_site_ids, staff_view
 from kefu.tickets.views.complaints import parse_local
 
 from . import services
-from .models import Visit
-from .queries import queue, script_for, visit_get_for_user, visits_for
+from .models import Visit, VisitCampaign, VisitScript
+from .queries import member_coverage, queue, script_for, visit_get_for_user, visits_for
 
 STATES = {
     "ready": gettext_lazy("可以拨打"),
@@ -60,26 +64,20 @@ def visit_queue(request: HttpRequest, me: Staff) -> HttpResponse:
 def _context(me: Staff, visit: Visit) -> dict[str, Any]:
     script = script_for(visit)
     ticket = visit.ticket
+    service, date_text = (visit.campaign.name if visit.campaign else ""), ""
+    if ticket is not None:
+        service = ticket.category.name if ticket.category else ticket.get_kind_display()
+        date_text = timezone.localtime(ticket.completed_at or ticket.created_at).strftime("%m月%d日")
     fill = {
         "site": visit.site.name,
         "agent": me.name,
         "customer": visit.contact_name or (visit.customer.name if visit.customer else ""),
-        "date": timezone.localtime(ticket.completed_at or ticket.created_at).strftime("%m月%d日") if ticket else "",
-        "service": (
-            ticket.category.name if ticket and ticket.category else (ticket.get_kind_display() if ticket else "")
-        ),
+        "date": date_text,
+        "service": service,
     }
     lines = {}
     if script is not None:
-        for name in (
-            "opening",
-            "question",
-            "satisfied",
-            "ordinary",
-            "dissatisfied",
-            "closing_satisfied",
-            "closing_other",
-        ):
+        for name in SCRIPT_PARTS:
             text = getattr(script, name)
             try:
                 lines[name] = text.format(**fill)
@@ -145,3 +143,95 @@ def visit_action(request: HttpRequest, me: Staff, pk: int, action: str) -> HttpR
         return render(request, "visits/workspace.html", _context(me, fresh), status=status)
     messages.success(request, text)
     return redirect("visits:detail", pk=visit.pk)
+
+
+# --- periodic and campaign visits, member coverage ------------------------------------------
+
+
+@staff_view
+def campaigns(request: HttpRequest, me: Staff) -> HttpResponse:
+    """回访计划: the plans so far, with progress, and a form to draw a new one."""
+    if me.role not in SUPERVISING_ROLES:
+        raise PermissionDenied(_("只有主管及以上可以制定回访计划"))
+    errors: dict[str, list[str]] = {}
+    data = request.POST if request.method == "POST" else None
+    if data is not None:
+        site = Site.objects.filter(pk=_int(data.get("site")), id__in=site_ids_for(me)).first()
+        try:
+            if site is None:
+                raise ValidationFailed(_("请选择项目"), field="site")
+            campaign = services.campaign_create(
+                site=site,
+                name=data.get("name", ""),
+                kind=data.get("kind", ""),
+                start=_date(data.get("start")),
+                end=_date(data.get("end")),
+                tags=data.getlist("tags"),
+                building=data.get("building", ""),
+                older_than_days=_int(data.get("older_than_days")) or None,
+                script=VisitScript.objects.filter(pk=_int(data.get("script")), is_active=True).first(),
+                actor=me,
+            )
+        except DomainError as exc:
+            errors = exc.fields or {"": [exc.message]}
+            messages.error(request, _("操作失败：{message}").format(message=exc.message))
+        else:
+            messages.success(request, _("已生成 {n} 个回访任务").format(n=campaign.total))
+            return redirect("visits:campaigns")
+    rows = (
+        VisitCampaign.objects.filter(site_id__in=current_site_ids(request, me))
+        .select_related("site", "created_by")
+        .annotate(done=Count("visits", filter=Q(visits__status__in=[Visit.Status.DONE, Visit.Status.UNREACHABLE])))
+        .order_by("-created_at", "-id")
+    )
+    page = paginate(request, rows)
+    return render(
+        request,
+        "visits/campaigns.html",
+        {
+            "page_title": _("回访计划"),
+            "page": page,
+            "rows": page.object_list,
+            "sites": sites_for(me),
+            "kinds": VisitCampaign.Kind.choices,
+            "tags": Tag.objects.order_by("id"),
+            "scripts": VisitScript.objects.filter(is_active=True),
+            "form": data or {},
+            "errors": errors,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@staff_view
+def coverage(request: HttpRequest, me: Staff) -> HttpResponse:
+    """会员回访覆盖率: member customers visited in the period over all members (goal 100 %)."""
+    if me.role not in SUPERVISING_ROLES:
+        raise PermissionDenied(_("只有主管及以上可以查看回访覆盖率"))
+    today = timezone.localdate()
+    start = _date(request.GET.get("start")) or today.replace(day=1)
+    end = _date(request.GET.get("end")) or today
+    if end < start:
+        start, end = end, start
+    site_ids = current_site_ids(request, me)
+    tags = sorted({t for site_id in site_ids for t in services.member_tags(site_id)})
+    figures = member_coverage(site_ids=site_ids, tags=tags, start=start, end=end)
+    return render(
+        request,
+        "visits/coverage.html",
+        {"page_title": _("会员回访覆盖率"), "start": start, "end": end, "tags": tags, **figures},
+    )
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
