@@ -3,6 +3,7 @@ customer, the script the agent follows, and the rules that govern them."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -10,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kefu.core.quiet import DEFAULT_QUIET
+from kefu.core.errors import DomainError
+from kefu.core.quiet import DEFAULT_QUIET, ContactWindows
 from kefu.customers.models import Customer
 from kefu.org.models import Site, Staff
 from kefu.tickets.models import Ticket
@@ -50,6 +52,12 @@ class VisitRules(models.Model):
 
     def __str__(self) -> str:
         return str(self.site or _("全公司"))
+
+    def clean(self) -> None:
+        try:
+            ContactWindows.outside(self.quiet_hours)
+        except DomainError as exc:
+            raise ValidationError({"quiet_hours": exc.message}) from None
 
 
 class VisitScript(models.Model):

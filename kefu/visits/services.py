@@ -44,7 +44,12 @@ def rules_for(site_id: int) -> VisitRules:
 
 
 def windows_for(customer_hours: str, rules: VisitRules) -> ContactWindows:
-    return ContactWindows.for_customer(customer_hours, rules.quiet_hours)
+    """The customer's preferred hours, else outside the rules' quiet hours; quiet hours that
+    cannot be read (checked when saved) fall back to the default rather than stop a ticket."""
+    try:
+        return ContactWindows.for_customer(customer_hours, rules.quiet_hours)
+    except ValidationFailed:
+        return ContactWindows.for_customer(customer_hours)
 
 
 def visit_due(*, ticket: Ticket, start: datetime, windows: ContactWindows) -> datetime:

@@ -202,3 +202,14 @@ def test_overdue_visit_gets_one_yellow_card(world):
         assert visits_overdue_sweep() == 0
     card = WarningCard.objects.get(rule="visit")
     assert (card.color, card.staff_id, card.deadline) == ("yellow", world.agent.id, visit.due_at)
+
+
+def test_unreadable_quiet_hours_never_stop_a_completion(world):
+    from django.core.exceptions import ValidationError
+
+    rules = VisitRules(quiet_hours="午休时间")
+    with pytest.raises(ValidationError):
+        rules.full_clean()
+    VisitRules.objects.create(quiet_hours="午休时间")  # saved around the form, e.g. by a script
+    visit = _visit(_completed_repair(world))
+    assert visit.next_try_at == datetime(2026, 11, 20, 16, 0, tzinfo=SH)  # default quiet hours apply
