@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "kefu.customers",
     "kefu.tickets",
     "kefu.visits",
+    "kefu.surveys",
     "kefu.notify",
     "kefu.demo",
 ]

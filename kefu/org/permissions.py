@@ -22,6 +22,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     "tickets.export": frozenset({Role.SUPERVISOR, Role.MANAGER, Role.DIRECTOR, Role.ADMIN}),
     # notifications: the delivery status page (every external send, its errors, "retry now")
     "notify.deliveries": frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN}),
+    # satisfaction surveys: the office types in paper forms of its sites; supervisors and
+    # above write questionnaires, hand them out and see the customers' links
+    "surveys.enter": frozenset({Role.AGENT, Role.FRONTDESK, Role.SUPERVISOR, Role.MANAGER, Role.DIRECTOR}),
+    "surveys.manage": frozenset({Role.SUPERVISOR, Role.MANAGER, Role.DIRECTOR}),
     # settings
     "settings.edit": frozenset({Role.MANAGER, Role.DIRECTOR, Role.ADMIN}),
     # time limits and warning rules (时限标准、警告规则): supervisors read them; managers edit

@@ -246,9 +246,15 @@ class Ticket(models.Model):
     is_paid = models.BooleanField(_("有偿服务"), default=False)
     fee = models.DecimalField(_("费用(元)"), max_digits=10, decimal_places=2, null=True, blank=True)
 
-    # Customer confirmation (业主确认).
+    # Customer confirmation (业主确认), and the customer's own rating of the service.
     confirmed_by = models.CharField(_("确认人"), max_length=50, blank=True)
     confirm_method = models.CharField(_("确认方式"), max_length=20, blank=True)
+    rating = models.PositiveSmallIntegerField(_("服务评分"), null=True, blank=True)
+    rating_comment = models.CharField(_("评价"), max_length=500, blank=True)
+    rated_at = models.DateTimeField(_("评价时间"), null=True, blank=True)
+    rated_staff = models.ForeignKey(
+        Staff, verbose_name=_("被评价人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="ratings"
+    )
 
     version = models.PositiveIntegerField(default=1)
 
@@ -261,6 +267,9 @@ class Ticket(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["site", "number"], name="ticket_number_unique_per_site"),
             models.CheckConstraint(condition=Q(fee__isnull=True) | Q(fee__gte=0), name="ticket_fee_not_negative"),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="ticket_rating_1_to_5"
+            ),
         ]
         indexes = [
             models.Index(fields=["site", "status", "-created_at"], name="ticket_site_status_created"),
@@ -391,6 +400,23 @@ class ComplaintProposal(models.Model):
 
     def __str__(self) -> str:
         return self.text[:30]
+
+
+class ConfirmLink(models.Model):
+    """A one-time link for the customer to confirm a completed ticket and rate the service
+    (链接确认). Only the token's SHA-256 is kept; the link itself is shown once to the staff
+    member who made it."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="confirm_links")
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(Staff, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("客户确认链接")
+        verbose_name_plural = _("客户确认链接")
 
 
 class Handover(models.Model):

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views import first_response, policies, warnings
+from .views import confirm_link, first_response, policies, warnings
 
 app_name = "tickets"
 urlpatterns = [
@@ -25,5 +25,6 @@ urlpatterns = [
     path("<int:pk>/attachments/<int:attachment_id>/", views.attachment, name="attachment"),
     path("<int:pk>/serious/", warnings.ticket_serious, name="serious"),
     path("<int:pk>/hand-over/", first_response.hand_over, name="hand_over"),
+    path("<int:pk>/confirm-link/", confirm_link.confirm_link_new, name="confirm_link_new"),
     path("<int:pk>/<slug:action>/", views.ticket_action, name="action"),
 ]

@@ -65,15 +65,33 @@ def queue(qs: QuerySet[Visit], state: str = "") -> QuerySet[Visit]:
     return qs.select_related("site", "ticket", "customer", "assignee", "campaign").order_by(*order)
 
 
-def script_for(visit: Visit) -> VisitScript | None:
-    """The active script for the ticket's kind, else the general one."""
+def script_for(visit: Visit) -> VisitScript:
+    """The campaign's script, else the active one for the ticket's kind, else the general one,
+    else the manual's."""
     if visit.campaign is not None and visit.campaign.script is not None:
         return visit.campaign.script
     kind = visit.ticket.kind if visit.ticket else ""
     scripts = list(VisitScript.objects.filter(is_active=True).order_by("id"))
-    return next((s for s in scripts if kind in (s.kinds or [])), None) or next(
-        (s for s in scripts if not s.kinds), None
+    return (
+        next((s for s in scripts if kind in (s.kinds or [])), None)
+        or next((s for s in scripts if not s.kinds), None)
+        or VisitScript(**DEFAULT_SCRIPT)
     )
+
+
+# The service manual's script (seed 002), used when no script is configured; the first
+# migration also stores it as an editable row.
+DEFAULT_SCRIPT = {
+    "name": "售后回访通用话术",
+    "kinds": [],
+    "opening": "您好，我是{site}客服中心的{agent}，请问您是{customer}吗？打扰您了。",
+    "question": "感谢您在{date}接受了我们的{service}服务，请问您对这次服务满意吗？",
+    "satisfied": "您对我们的服务还有什么建议吗？",
+    "ordinary": "能否告诉我您觉得哪方面还不够好？我们应该改进哪方面的工作？",
+    "dissatisfied": "非常抱歉！能否告诉我您对哪方面不满意？我们会马上安排处理。",
+    "closing_satisfied": "感谢您的答复，您如果需要什么帮助，可随时跟我们联系，祝您生活愉快，再见！",
+    "closing_other": "非常谢谢您的反馈，这一点我们的确做得不够，我们很快就会改进，望您监督，祝您生活愉快，再见！",
+}
 
 
 def member_coverage(*, site_ids: Iterable[int], tags: Iterable[str], start: date, end: date) -> dict[str, Any]:

@@ -394,14 +394,20 @@ def complaint_refuse(*, ticket: Ticket, actor: Staff, version: int, reason: str)
     _check_action(ticket, actor, "reject")
     reason = _text(reason, "reason", _("请填写客户不认可的原因"), limit=2000)
     with transaction.atomic():
-        complaint = _record(ticket, lock=True)
         ticket_transition(ticket=ticket, action="reject", actor=actor, version=version, note=reason)
-        if complaint.chosen_id:
-            ComplaintProposal.objects.filter(pk=complaint.chosen_id).update(
-                state=ComplaintProposal.State.REFUSED, decision_note=reason
-            )
-        _save(ticket, refusals=complaint.refusals + 1)
+        record_refusal(ticket, reason)
     return ticket
+
+
+def record_refusal(ticket: Ticket, reason: str) -> None:
+    """What a customer's refusal writes on the complaint record: the chosen proposal is
+    refused and the count goes up. Shared with the customer's own confirmation link."""
+    complaint = _record(ticket, lock=True)
+    if complaint.chosen_id:
+        ComplaintProposal.objects.filter(pk=complaint.chosen_id).update(
+            state=ComplaintProposal.State.REFUSED, decision_note=reason
+        )
+    _save(ticket, refusals=complaint.refusals + 1)
 
 
 # --- 6 总结 -------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ _EVENT_EXTRA = {
     "visit_done": _("回访"),
     "visit_unreachable": _("回访未接通"),
     "followup": _("生成后续投诉"),
+    "confirm_link": _("生成客户确认链接"),
 }
 
 

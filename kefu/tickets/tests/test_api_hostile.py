@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from kefu.api import api
 from kefu.org.models import Department, Role
+from kefu.surveys.services import batch_create, parse_items, questionnaire_create
 from kefu.testing import PASSWORD, api_auth, make_category, make_customer, make_site, make_staff, make_ticket
 from kefu.tickets.lifecycle import ACTIONS, TRANSITIONS
 from kefu.tickets.models import Complaint, ComplaintProposal, Handover, Ticket, WarningCard
@@ -140,7 +141,21 @@ def world():
         red_after_minutes=1440,
         actor=director,
     )
+    # A questionnaire handed out to building 1, for the survey endpoints.
+    questionnaire = questionnaire_create(title="满意度调查", items=parse_items("满意度|总体满意度"), actor=director)
+    batch = batch_create(
+        questionnaire=questionnaire,
+        site=site,
+        name="调查",
+        starts_on=date.today(),
+        ends_on=date.today() + timedelta(days=2),  # never before today in the site's time zone
+        target="building",
+        buildings=["1"],
+        actor=director,
+    )
     return {
+        "questionnaire": questionnaire,
+        "batch": batch,
         "visit": visit,
         "policy": policy,
         "rules": rules,
@@ -197,6 +212,8 @@ def ids_for(world):
         "proposal_id": world["proposal_id"],
         "policy_id": world["policy"].id,
         "rules_id": world["rules"].id,
+        "questionnaire_id": world["questionnaire"].id,
+        "batch_id": world["batch"].id,
     }
 
 
@@ -223,6 +240,10 @@ KNOWN = {
     "penalty_amount": lambda: None,
     "proposals": lambda: ["当面致歉并返工"],
     "arrive_minutes": lambda: None,  # only repairs have one, and the plausible kind is inquiry
+    "buildings": lambda: ["1"],  # the fixture's customer lives in building 1
+    "tag_id": lambda: None,
+    "answers": lambda: [{"no": 1, "choice": 5}],
+    "ends_on": lambda: (date.today() + timedelta(days=2)).isoformat(),  # not before the site's today
 }
 
 

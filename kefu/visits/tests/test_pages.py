@@ -66,3 +66,11 @@ def test_who_sees_which_visits(world, client, visit):
             == 404
         )
     assert Visit.objects.get(pk=visit.pk).status == "pending"
+
+
+def test_the_manuals_script_when_none_is_configured(world, client, visit):
+    from kefu.visits.models import VisitScript
+
+    VisitScript.objects.all().delete()
+    client.force_login(world.agent.user)
+    assert "请问您对这次服务满意吗" in client.get(f"/visits/{visit.id}/").content.decode()
