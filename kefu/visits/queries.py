@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from kefu.core.errors import NotFound
@@ -125,3 +125,62 @@ def member_coverage(*, site_ids: Iterable[int], tags: Iterable[str], start: date
         "rate": round(100 * visited / total, 1) if total else 0.0,
         "rows": rows,
     }
+
+
+def visit_report(*, site_ids: Iterable[int], start: date, end: date) -> dict[str, Any]:
+    """The visit summary (回访总结报告) of visits due in the period: counts by state, the share
+    done on time (by the deadline, within 3 working days for service visits), the results,
+    dissatisfaction reasons, how often a visit sent the work back, and the same per visitor.
+    All in SQL."""
+    qs = Visit.objects.filter(site_id__in=list(site_ids), due_at__date__gte=start, due_at__date__lte=end)
+    done = Q(status=Visit.Status.DONE)
+    on_time = done & Q(done_at__lte=F("due_at"))
+    sent_back = done & Q(result=Visit.Result.DISSATISFIED, kind=Visit.Kind.AFTER_SERVICE)
+    figures = qs.aggregate(
+        total=Count("id"),
+        done=Count("id", filter=done),
+        on_time=Count("id", filter=on_time),
+        unreachable=Count("id", filter=Q(status=Visit.Status.UNREACHABLE)),
+        cancelled=Count("id", filter=Q(status=Visit.Status.CANCELLED)),
+        open=Count("id", filter=Q(status__in=Visit.OPEN)),
+        satisfied=Count("id", filter=done & Q(result=Visit.Result.SATISFIED)),
+        ordinary=Count("id", filter=done & Q(result=Visit.Result.ORDINARY)),
+        dissatisfied=Count("id", filter=done & Q(result=Visit.Result.DISSATISFIED)),
+        after_service=Count("id", filter=done & Q(kind=Visit.Kind.AFTER_SERVICE)),
+        sent_back=Count("id", filter=sent_back),
+    )
+
+    def pct(part: int, whole: int) -> float:
+        return round(100 * part / whole, 1) if whole else 0.0
+
+    figures["on_time_rate"] = pct(figures["on_time"], figures["done"])
+    figures["satisfied_rate"] = pct(figures["satisfied"] + figures["ordinary"], figures["done"])
+    figures["reopen_rate"] = pct(figures["sent_back"], figures["after_service"])
+    by_visitor = (
+        qs.values("assignee__name")
+        .annotate(
+            total=Count("id"),
+            done=Count("id", filter=done),
+            on_time=Count("id", filter=on_time),
+            dissatisfied=Count("id", filter=done & Q(result=Visit.Result.DISSATISFIED)),
+        )
+        .order_by("-total", "assignee__name")
+    )
+    figures["visitors"] = [
+        {**row, "name": row["assignee__name"] or "", "on_time_rate": pct(row["on_time"], row["done"])}
+        for row in by_visitor
+    ]
+    by_category = (
+        qs.filter(done, result=Visit.Result.DISSATISFIED, ticket__category__isnull=False)
+        .values("ticket__category__name")
+        .annotate(n=Count("id"))
+        .order_by("-n", "ticket__category__name")
+    )
+    figures["categories"] = [{"name": row["ticket__category__name"], "n": row["n"]} for row in by_category]
+    figures["reasons"] = list(
+        qs.filter(done, result=Visit.Result.DISSATISFIED)
+        .select_related("ticket", "customer")
+        .order_by("-done_at")
+        .values("reason", "notes", "done_at", "ticket__number", "contact_name")[:50]
+    )
+    return figures

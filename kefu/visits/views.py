@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError, PermissionDenied, ValidationFailed
+from kefu.core.excel import download, workbook
 from kefu.core.web import paginate
 from kefu.customers.models import Tag
 from kefu.org.models import Site, Staff
@@ -25,7 +26,7 @@ from kefu.tickets.views.complaints import parse_local
 
 from . import services
 from .models import Visit, VisitCampaign, VisitScript
-from .queries import member_coverage, queue, script_for, visit_get_for_user, visits_for
+from .queries import member_coverage, queue, script_for, visit_get_for_user, visit_report, visits_for
 
 STATES = {
     "ready": gettext_lazy("可以拨打"),
@@ -235,3 +236,71 @@ def _date(value: Any) -> date | None:
         return date.fromisoformat(str(value)) if value else None
     except ValueError:
         return None
+
+
+@staff_view
+def report(request: HttpRequest, me: Staff) -> HttpResponse:
+    """回访总结报告 for a period: on screen with charts, printable on A4, and in Excel."""
+    if me.role not in SUPERVISING_ROLES:
+        raise PermissionDenied(_("只有主管及以上可以查看回访总结报告"))
+    today = timezone.localdate()
+    start = _date(request.GET.get("start")) or today.replace(day=1)
+    end = _date(request.GET.get("end")) or today
+    if end < start:
+        start, end = end, start
+    figures = visit_report(site_ids=current_site_ids(request, me), start=start, end=end)
+    if request.GET.get("export") == "xlsx":
+        return _report_excel(figures, start, end)
+    charts = {
+        "results": [
+            {"name": str(Visit.Result.SATISFIED.label), "value": figures["satisfied"]},
+            {"name": str(Visit.Result.ORDINARY.label), "value": figures["ordinary"]},
+            {"name": str(Visit.Result.DISSATISFIED.label), "value": figures["dissatisfied"]},
+        ],
+        "visitors": [v["name"] or "—" for v in figures["visitors"]],
+        "done": [v["done"] for v in figures["visitors"]],
+        "on_time": [v["on_time"] for v in figures["visitors"]],
+        "labels": {"done": str(_("已回访")), "on_time": str(_("按时回访"))},
+    }
+    return render(
+        request,
+        "visits/report.html",
+        {"page_title": _("回访总结报告"), "start": start, "end": end, "f": figures, "charts": charts},
+    )
+
+
+def _report_excel(figures: dict[str, Any], start: date, end: date) -> HttpResponse:
+    headers = [_("项目"), _("数值")]
+    rows: list[list[Any]] = [
+        [_("期间"), f"{start} – {end}"],
+        [_("应回访"), figures["total"]],
+        [_("已回访"), figures["done"]],
+        [_("按时回访"), figures["on_time"]],
+        [_("按时率(%)"), figures["on_time_rate"]],
+        [_("无法联系"), figures["unreachable"]],
+        [_("已取消"), figures["cancelled"]],
+        [_("未完成"), figures["open"]],
+        [str(Visit.Result.SATISFIED.label), figures["satisfied"]],
+        [str(Visit.Result.ORDINARY.label), figures["ordinary"]],
+        [str(Visit.Result.DISSATISFIED.label), figures["dissatisfied"]],
+        [_("满意率(%)"), figures["satisfied_rate"]],
+        [_("返工率(%)"), figures["reopen_rate"]],
+        [],
+        [_("回访人"), _("应回访"), _("已回访"), _("按时"), _("按时率(%)"), _("不满意")],
+    ]
+    rows += [
+        [v["name"] or "—", v["total"], v["done"], v["on_time"], v["on_time_rate"], v["dissatisfied"]]
+        for v in figures["visitors"]
+    ]
+    rows += [[], [_("不满意原因"), _("工单号"), _("客户"), _("回访时间")]]
+    rows += [
+        [
+            r["reason"] or r["notes"],
+            r["ticket__number"] or "",
+            r["contact_name"],
+            timezone.localtime(r["done_at"]).strftime("%Y-%m-%d %H:%M"),
+        ]
+        for r in figures["reasons"]
+    ]
+    content = workbook(_("回访总结报告"), headers, rows, widths=[30, 16, 12, 18, 12, 10])
+    return download(content, _("回访总结报告_{start}_{end}.xlsx").format(start=start, end=end))

@@ -58,3 +58,23 @@ def test_dissatisfied_visit_reopens_the_repair(browser, live_server, shot):
     ticket.refresh_from_db()
     assert ticket.reopen_count == 1 and ticket.status == "received"
     assert Ticket.objects.count() == 1
+
+
+def test_visit_report_draws_its_charts(browser, live_server, shot):
+    site = make_site("翠湖花园", code="CH")
+    manager = make_staff(Role.MANAGER, sites=[site], name="李经理", username="manager")
+    agent = make_staff(Role.AGENT, sites=[site], name="刘专员", username="agent")
+    customer = make_customer(site, agent, name="张伟", phone="13912345678", room=("3", "1", "502"))
+    from django.utils import timezone
+
+    now = timezone.now()
+    for result in ("satisfied", "satisfied", "dissatisfied"):
+        Visit.objects.create(site=site, customer=customer, assignee=agent, status="done", result=result,
+                             due_at=now, done_at=now)  # fmt: skip
+    desk = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    page = login(desk, live_server.url, manager.user.username)
+    page.click("a[href='/visits/report/']")
+    page.wait_for_selector("#chart-results canvas")
+    page.wait_for_selector("#chart-visitors canvas")
+    assert page.inner_text("#k-done") == "3"
+    shot(page, "visit-report")
