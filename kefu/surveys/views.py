@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
@@ -30,6 +31,7 @@ from kefu.org.web import current_site_ids, staff_view
 from . import services
 from .models import Answer, Batch, Invitation, Item, Questionnaire, Response
 from .queries import (
+    Figures,
     batch_figures,
     batch_get_for_user,
     batches_for,
@@ -351,12 +353,33 @@ def entry(request: HttpRequest, me: Staff, pk: int, invitation_pk: int) -> HttpR
 # --- summary --------------------------------------------------------------------------------
 
 TABLES = (
-    ("batch", "按批次"),
-    ("site", "按项目"),
-    ("department", "按部门"),
-    ("month", "按月份"),
-    ("item", "按题目"),
+    ("batch", gettext_lazy("按批次")),
+    ("site", gettext_lazy("按项目")),
+    ("department", gettext_lazy("按部门")),
+    ("month", gettext_lazy("按月份")),
+    ("item", gettext_lazy("按题目")),
 )
+
+
+def summary_charts(tables: dict[str, list[Figures]]) -> dict[str, Any]:
+    """What the summary's ECharts draw: the satisfaction trend by month (with the number of
+    valid answers behind each point) and the satisfaction rate of each item and department."""
+
+    def rated(rows: list[Figures]) -> list[Figures]:
+        return [f for f in rows if f.satisfaction_rate is not None]
+
+    months, items, departments = rated(tables["month"]), rated(tables["item"]), rated(tables["department"])
+    return {
+        "months": [f.label for f in months],
+        "month_rate": [f.satisfaction_rate for f in months],
+        "month_valid": [f.valid for f in months],
+        # "问卷 · 1. 题目" → "1. 题目": the bars are narrow; the table keeps the questionnaire.
+        "items": [f.label.rsplit(" · ", 1)[-1] for f in items],
+        "item_rate": [f.satisfaction_rate for f in items],
+        "departments": [f.label for f in departments],
+        "department_rate": [f.satisfaction_rate for f in departments],
+        "labels": {"rate": str(_("满意率(%)")), "valid": str(_("有效答题"))},
+    }
 
 
 @staff_view
@@ -369,7 +392,7 @@ def summary_view(request: HttpRequest, me: Staff) -> HttpResponse:
         headers = ["分组", "名称", "发放数", "回收数", "回收率%", "有效答题", "满意答题", "满意率%", "加权平均分"]
         rows = [
             [
-                label,
+                str(label),
                 f.label,
                 f.handed_out,
                 f.collected,
@@ -393,7 +416,8 @@ def summary_view(request: HttpRequest, me: Staff) -> HttpResponse:
             "tables": [(key, label, tables[key]) for key, label in TABLES],
             "start": start,
             "end": end,
-            "formula": "满意率 = 计为满意的答题数 / 该题有效答卷数（各问卷按其设置，默认 满意+较满意）",
+            "formula": _("满意率 = 计为满意的答题数 / 该题有效答卷数（各问卷按其设置，默认 满意+较满意）"),
+            "charts": summary_charts(tables),
             "company": settings.KEFU_COMPANY_NAME,
             "now": timezone.now(),
         },

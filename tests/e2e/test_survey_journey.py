@@ -13,6 +13,8 @@ from kefu.surveys.services import batch_create, parse_items, questionnaire_creat
 from kefu.testing import make_customer, make_site, make_staff
 from kefu.tickets.models import Ticket
 
+from .test_repair_journey import login
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
@@ -60,3 +62,13 @@ def test_customer_answers_on_a_phone(browser, live_server, shot):
     # The link works once.
     page.goto(url)
     assert "已提交" in page.content()
+
+    # The supervisor reads the results summary: the answer is in the charts and the tables.
+    desk = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    office = login(desk, live_server.url, supervisor.user.username)
+    office.goto(f"{live_server.url}/surveys/summary/")
+    office.wait_for_selector("#chart-trend canvas")
+    office.wait_for_selector("#chart-items canvas")
+    # Item 1 answered 5 (satisfied), item 2 answered 2: one of two valid answers is satisfied.
+    assert "50.0%" in office.inner_text("table[data-table='site']")
+    shot(office, "survey-summary")

@@ -161,10 +161,12 @@ def test_summary_export_and_print(world, client, batch):
     client.force_login(world.supervisor.user)
     page = client.get("/surveys/summary/").content.decode()
     assert 'data-table="department"' in page and "100.0%" in page
+    assert 'id="chart-trend"' in page and "vendor/echarts.min.js" in page and '"month_rate": [100.0]' in page
     export = client.get("/surveys/summary/?export=xlsx")
     assert export["Content-Type"].startswith("application/vnd.openxmlformats")
     printed = client.get("/surveys/summary/?print=1&start=2026-11-01&end=bad").content.decode()
     assert "签字" in printed and "sidebar" not in printed
+    assert "var printing = true" in printed and 'id="chart-items"' in printed and "var printing = false" in page
     client.force_login(world.outsider_agent.user)
     assert "100.0%" not in client.get("/surveys/summary/").content.decode()
 

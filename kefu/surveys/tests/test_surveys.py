@@ -21,6 +21,7 @@ from kefu.surveys.services import (
     response_submit,
     token_digest,
 )
+from kefu.surveys.views import summary_charts
 from kefu.testing import make_customer
 from kefu.tickets.models import Ticket
 
@@ -321,6 +322,15 @@ def test_summary_per_site_department_month(answered, world):
     assert [(m.label, m.valid) for m in tables["month"]] == [("2026-11", 11)]
     assert tables["batch"][0].response_rate == 60.0
     assert summary(site_ids={world.other_site.id})["site"] == []
+
+
+def test_summary_charts_plot_the_rated_rows(answered, world):
+    charts = summary_charts(summary(site_ids={world.site.id}))
+    assert (charts["months"], charts["month_rate"], charts["month_valid"]) == (["2026-11"], [63.6], [11])
+    # Items 3–5 are not on the satisfaction scale: no rate, so no bar.
+    assert charts["item_rate"] == [50.0, 80.0] and len(charts["items"]) == 2
+    assert dict(zip(charts["departments"], charts["department_rate"], strict=True)) == {"客服部": 50.0, "工程部": 80.0}
+    assert summary_charts(summary(site_ids={world.other_site.id}))["months"] == []
 
 
 # --- follow-up ------------------------------------------------------------------------------
