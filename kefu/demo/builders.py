@@ -19,8 +19,9 @@ from kefu.core.models import Counter
 from kefu.customers.models import Customer, CustomerEvent, CustomerUnit, Unit
 from kefu.customers.services import CustomerData, UnitLink, customer_create
 from kefu.org.models import Role, Site, Staff
+from kefu.surveys.models import Batch, Questionnaire
 from kefu.tickets.models import Ticket, WarningCard
-from kefu.visits.models import Visit
+from kefu.visits.models import Visit, VisitCampaign
 
 from . import data
 from .reference import Reference
@@ -89,6 +90,10 @@ def wipe() -> None:
     site_ids = list(sites.values_list("id", flat=True))
     try:
         Visit.objects.filter(site_id__in=site_ids).delete()
+        VisitCampaign.objects.filter(site_id__in=site_ids).delete()
+        Batch.objects.filter(site_id__in=site_ids).delete()
+        # The demo's questionnaires, unless a real batch elsewhere uses them.
+        Questionnaire.objects.filter(created_by__in=demo_staff(), batches__isnull=True).delete()
         WarningCard.objects.filter(site_id__in=site_ids).delete()
         Ticket.objects.filter(site_id__in=site_ids).delete()
         Customer.objects.filter(site_id__in=site_ids).delete()

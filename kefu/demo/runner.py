@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -17,9 +17,10 @@ from kefu.org.models import Role, Site, Staff
 from kefu.tickets.lifecycle import Status
 from kefu.tickets.models import Ticket
 from kefu.tickets.services.cards import sla_sweep
-from kefu.visits.services import visit_create_for_ticket
+from kefu.visits.services import visit_create_for_ticket, visits_overdue_sweep
 
 from . import builders, data
+from .aftercare import build_aftercare
 from .plans import Planner
 from .reference import Reference, seed_reference_data
 from .tickets import Writer
@@ -92,15 +93,20 @@ def _build(options: Options, ref: Reference, anchor: datetime, lap: Callable[[st
     # of the past.
     swept = sla_sweep(now=anchor, quiet=True, limit=10**9)
     lap(f"警告卡（{swept.cards} 张）")
-    planned = plan_recent_visits(anchor)
-    lap(f"回访任务（{planned} 个）")
+    after = build_aftercare(
+        random.Random(options.seed + 1), anchor=anchor, sites=sites, staff=staff, clients=clients, lap=lap
+    )
+    planned = plan_open_visits(anchor) + after.visits_open
+    late = visits_overdue_sweep(now=anchor, quiet=True, limit=10**9)
+    lap(f"待回访任务（{planned} 个，其中超期 {late} 个）")
 
 
-def plan_recent_visits(anchor: datetime) -> int:
-    """The return visits still to be made: those of tickets the handler finished in the last
-    three days and not yet closed, planned as the visits app does at completion."""
+def plan_open_visits(anchor: datetime) -> int:
+    """The return visits still to be made: those of tickets the handler finished and that are
+    not closed yet, planned as the visits app does at completion. Those past their deadline
+    are overdue, and the sweep that follows gives them their cards."""
     recent = Ticket.objects.filter(
-        completed_at__gte=anchor - timedelta(days=3),
+        completed_at__lte=anchor,
         status__in=[Status.PENDING_CONFIRM, Status.RESOLVED, Status.SUMMARIZING],
     ).select_related("customer", "first_responder")
     planned = 0

@@ -303,9 +303,10 @@ def visit_reassign(*, visit: Visit, actor: Staff, version: int, to: Staff | None
 # --- overdue visits ------------------------------------------------------------------------
 
 
-def visits_overdue_sweep(*, now: datetime | None = None, limit: int = 2000) -> int:
+def visits_overdue_sweep(*, now: datetime | None = None, limit: int = 2000, quiet: bool = False) -> int:
     """Every open visit past its deadline gets one yellow card for its visitor (回访超时).
-    Claimed by a conditional UPDATE of ``warned_at``, so two sweeps never warn twice."""
+    Claimed by a conditional UPDATE of ``warned_at``, so two sweeps never warn twice.
+    ``quiet`` (the demo's history) dates each card when the visit fell due and tells nobody."""
     now = now or timezone.now()
     due = list(
         Visit.objects.filter(warned_at__isnull=True, status__in=Visit.OPEN, due_at__lt=now)
@@ -315,20 +316,39 @@ def visits_overdue_sweep(*, now: datetime | None = None, limit: int = 2000) -> i
     cards = 0
     for pk in due:
         with transaction.atomic():
-            if not Visit.objects.filter(pk=pk, warned_at__isnull=True, status__in=Visit.OPEN).update(warned_at=now):
+            claimed = Visit.objects.filter(pk=pk, warned_at__isnull=True, status__in=Visit.OPEN)
+            if not claimed.update(warned_at=F("due_at") if quiet else now):
                 continue
             visit = Visit.objects.select_related("ticket__site", "assignee").get(pk=pk)
             if visit.ticket is None or visit.assignee is None:
                 continue
-            card = warning_issue(
-                ticket=visit.ticket,
-                staff=visit.assignee,
-                color=WarningCard.Color.YELLOW,
-                rule=WarningCard.Rule.VISIT,
-                key=f"visit:{visit.pk}",
-                deadline=visit.due_at,
-                note=_("回访期限 {due} 已过").format(due=timezone.localtime(visit.due_at).strftime("%m-%d %H:%M")),
-            )
+            note = _("回访期限 {due} 已过").format(due=timezone.localtime(visit.due_at).strftime("%m-%d %H:%M"))
+            card: WarningCard | None
+            if quiet:
+                card, created = WarningCard.objects.get_or_create(
+                    key=f"visit:{visit.pk}",
+                    defaults={
+                        "site_id": visit.site_id,
+                        "ticket": visit.ticket,
+                        "staff": visit.assignee,
+                        "color": WarningCard.Color.YELLOW,
+                        "rule": WarningCard.Rule.VISIT,
+                        "deadline": visit.due_at,
+                        "issued_at": visit.due_at,
+                        "note": note,
+                    },
+                )
+                card = card if created else None
+            else:
+                card = warning_issue(
+                    ticket=visit.ticket,
+                    staff=visit.assignee,
+                    color=WarningCard.Color.YELLOW,
+                    rule=WarningCard.Rule.VISIT,
+                    key=f"visit:{visit.pk}",
+                    deadline=visit.due_at,
+                    note=note,
+                )
             cards += 1 if card else 0
     return cards
 

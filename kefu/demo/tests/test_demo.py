@@ -9,16 +9,20 @@ from itertools import pairwise
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import F
 from django.utils import timezone
 
 from kefu.core.phones import is_valid
+from kefu.core.quiet import ContactWindows
 from kefu.customers.models import Customer, CustomerPhone, CustomerUnit, Unit
 from kefu.demo import data
 from kefu.demo.reference import SLA_MINUTES, seed_reference_data
 from kefu.org.models import Role, Site, Staff
+from kefu.surveys.models import Answer, Batch, Response
 from kefu.tickets.lifecycle import NUMBER_PREFIX, Kind, Status
-from kefu.tickets.models import Assignment, Category, Channel, SlaPolicy, Ticket, TicketEvent
+from kefu.tickets.models import Assignment, Category, Channel, SlaPolicy, Ticket, TicketEvent, WarningCard
 from kefu.tickets.services import ticket_create
+from kefu.visits.models import Visit, VisitCampaign
 
 pytestmark = pytest.mark.django_db
 
@@ -224,3 +228,87 @@ def test_a_taken_username_stops_the_demo_and_writes_nothing():
         run_demo()
     assert not Site.objects.exists()
     assert not Category.objects.exists()
+
+
+# --- the follow-up half: owners, visits, ratings, the member plan, the survey ---------------
+
+
+def test_every_customer_has_an_agent_of_its_site_and_first_contacts_follow_the_7_day_rule(demo):
+    now = timezone.now()
+    customers = list(Customer.objects.select_related("owner").prefetch_related("owner__sites"))
+    assert all(c.owner is not None and c.owner.role == Role.AGENT for c in customers)
+    assert all(c.site_id in {s.id for s in c.owner.sites.all()} for c in customers)
+    # Balanced per site: counts differ by one at most.
+    for site in Site.objects.all():
+        load = Counter(c.owner_id for c in customers if c.site_id == site.id)
+        assert max(load.values()) - min(load.values()) <= 1, load
+    for c in customers:
+        assert c.first_contact_due == c.owner_since + timedelta(days=7) and c.owner_since <= now
+        if c.first_contacted_at is not None:
+            assert c.owner_since < c.first_contacted_at <= now
+        # Warned exactly when the first contact is overdue.
+        overdue = c.first_contacted_at is None and c.first_contact_due < now
+        assert (c.first_contact_warned_at is not None) == overdue, c.pk
+
+
+def test_closed_repairs_and_complaints_were_visited_by_the_rules(demo):
+    now = timezone.now()
+    visited = set(Visit.objects.filter(kind="after_service").values_list("ticket_id", flat=True))
+    closed = Ticket.objects.filter(kind__in=["repair", "complaint"], status=Status.CLOSED, completed_at__isnull=False)
+    # Found on patrol, with nobody to call back: no visit.
+    closed = closed.exclude(contact_phone="", customer__isnull=True)
+    assert closed.exists() and set(closed.values_list("id", flat=True)) <= visited
+    windows = ContactWindows.outside()
+    made = Visit.objects.filter(status__in=["done", "unreachable"]).prefetch_related("calls")
+    assert made.filter(status="done").exists() and made.filter(status="unreachable").exists()
+    for visit in made:
+        calls = list(visit.calls.all())
+        assert len(calls) == visit.attempts >= 1 and calls[-1].at == visit.done_at <= now
+        assert all(windows.allows(c.at) for c in calls), visit.pk
+        assert all(b.at - a.at >= timedelta(hours=2) for a, b in pairwise(calls)), visit.pk
+        if visit.status == "unreachable":
+            assert visit.attempts == 3 and {c.outcome for c in calls} == {"unreachable"}
+        else:
+            assert calls[-1].outcome == "reached" and visit.result
+            assert visit.result != "dissatisfied" or visit.reason
+        if visit.kind == "after_service":
+            assert visit.ticket.completed_at == visit.created_at < visit.due_at
+    # Each visit made late, and each open one past its deadline, holds one yellow card.
+    late = [v.pk for v in Visit.objects.all() if (v.done_at or now) > v.due_at and v.kind == "after_service"]
+    cards = WarningCard.objects.filter(rule="visit")
+    assert late and sorted(int(k.split(":")[1]) for k in cards.values_list("key", flat=True)) == sorted(late)
+    assert not cards.exclude(color="yellow").exists()
+    # Visits still to be made are open, one per ticket, and none for a ticket already visited.
+    open_visits = Visit.objects.filter(status__in=Visit.OPEN, kind="after_service")
+    assert open_visits.exists()
+    assert open_visits.values("ticket").distinct().count() == open_visits.count()
+
+
+def test_ratings_come_only_from_the_link_and_name_the_handler(demo):
+    rated = Ticket.objects.filter(rating__isnull=False)
+    assert rated.exists()
+    for ticket in rated:
+        assert ticket.confirm_method == "link" and 1 <= ticket.rating <= 5
+        assert ticket.rated_at == ticket.confirmed_at
+        assert ticket.rated_staff_id in (ticket.assignee_id, ticket.first_responder_id)
+
+
+def test_the_member_plan_and_the_survey_are_live_and_consistent():
+    # Big enough for members at the estate and low answers in the survey.
+    run_demo("--customers", "200", "--tickets", "300")
+    now = timezone.now()
+    plan = VisitCampaign.objects.get()
+    members = Customer.objects.filter(site=plan.site, tags__name__in=["会员", "VIP"]).distinct()
+    assert plan.total == plan.visits.count() == members.count() > 0
+    assert not plan.visits.exclude(assignee=F("customer__owner")).exists()
+    batches = Batch.objects.all()
+    assert batches.exists()
+    responses = Response.objects.filter(batch__in=batches)
+    assert responses.exists()
+    for response in responses.select_related("batch", "invitation"):
+        assert response.batch.starts_on <= timezone.localtime(response.submitted_at).date()
+        assert response.submitted_at <= now and response.invitation.used_at == response.submitted_at
+    # Every answer at or below the threshold (2) opened its follow-up ticket.
+    low = Answer.objects.filter(response__in=responses, score__lte=2)
+    assert low.exists() and not low.filter(followup_ticket__isnull=True).exists()
+    assert not Answer.objects.filter(response__in=responses, score__gt=2, followup_ticket__isnull=False).exists()

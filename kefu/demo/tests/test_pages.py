@@ -8,7 +8,9 @@ import pytest
 from kefu.customers.models import Customer
 from kefu.demo.tests.test_demo import run_demo
 from kefu.org.models import Staff
+from kefu.surveys.models import Batch
 from kefu.tickets.models import Ticket
+from kefu.visits.models import Visit
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +40,19 @@ PAGES = [
     "/notifications/",
     "/notifications/preferences/",
     "/notifications/deliveries/",
+    "/customers/ownership/",
+    "/customers/ownership/?overdue=1",
+    "/visits/",
+    "/visits/?scope=overdue",
+    "/visits/campaigns/",
+    "/visits/coverage/",
+    "/visits/report/",
+    "/visits/report/?export=xlsx",
+    "/surveys/",
+    "/surveys/templates/",
+    "/surveys/summary/",
+    "/surveys/summary/?print=1",
+    "/surveys/summary/?export=xlsx",
 ]
 
 
@@ -48,12 +63,16 @@ def test_every_page_answers_without_error_for_every_role(client, username):
     client.force_login(staff.user)
     some_ticket = Ticket.objects.filter(site__code="CH").order_by("id").first()
     some_customer = Customer.objects.filter(site__code="CH").order_by("id").first()
+    some_visit = Visit.objects.filter(site__code="CH", status="pending").order_by("id").first()
+    some_batch = Batch.objects.filter(site__code="CH").order_by("id").first()
     pages = [
         *PAGES,
         f"/tickets/{some_ticket.pk}/",
         f"/tickets/m/{some_ticket.pk}/",
         f"/customers/{some_customer.pk}/",
         f"/customers/{some_customer.pk}/edit/",
+        f"/visits/{some_visit.pk}/",
+        f"/surveys/batches/{some_batch.pk}/",
     ]
     answers = {path: client.get(path).status_code for path in pages}
     assert all(code in (200, 403, 404) for code in answers.values()), answers

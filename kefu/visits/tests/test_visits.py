@@ -204,6 +204,18 @@ def test_overdue_visit_gets_one_yellow_card(world):
     assert (card.color, card.staff_id, card.deadline) == ("yellow", world.agent.id, visit.due_at)
 
 
+def test_quiet_sweep_dates_the_card_at_the_deadline_and_tells_nobody(world):
+    from kefu.notify.models import Notification
+
+    visit = _visit(_completed_repair(world))
+    told = Notification.objects.count()
+    assert visits_overdue_sweep(now=visit.due_at + timedelta(days=2), quiet=True) == 1
+    assert visits_overdue_sweep(now=visit.due_at + timedelta(days=3), quiet=True) == 0
+    card = WarningCard.objects.get(rule="visit")
+    assert card.issued_at == visit.due_at == Visit.objects.get(pk=visit.pk).warned_at
+    assert Notification.objects.count() == told
+
+
 def test_unreadable_quiet_hours_never_stop_a_completion(world):
     from django.core.exceptions import ValidationError
 
