@@ -1,7 +1,10 @@
-"""REST endpoints of customer records: search, read, create and update (optimistic locking).
+"""REST endpoints of customer records: search, read, create and update (optimistic locking),
+and ownership (客户归属): assignment, hand-over when an agent leaves, contacts and the first
+contacts still to make.
 
 Scope and rules are the same as the UI's: ``customers_for`` / ``customer_get_for_user`` for
-reads (another site's record is a 404), ``customer_create`` / ``customer_update`` for writes.
+reads (another site's record is a 404), ``customer_create`` / ``customer_update`` for writes,
+``customer_assign`` / ``customers_reassign_from`` / ``customer_contact_record`` for ownership.
 Phone numbers are masked for roles without ``customers.see_phone``.
 """
 
@@ -9,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
@@ -26,22 +31,33 @@ from kefu.core.api import (
     Str50,
     Str100,
     Str254,
+    Str500,
     Str2000,
     Version,
     page,
     ref,
     renamed,
 )
-from kefu.core.errors import DomainError, ValidationFailed
+from kefu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.phones import mask
 from kefu.org.models import Site, Staff
-from kefu.org.permissions import can
+from kefu.org.permissions import SUPERVISING_ROLES, can
+from kefu.org.queries import staff_in_scope
 
 from .models import Customer, CustomerUnit
-from .queries import customer_get_for_user, customers_for, search_customers, with_list_columns
-from .services import CustomerData, UnitLink, customer_create, customer_update
+from .queries import customer_get_for_user, customers_for, first_contacts_pending, search_customers, with_list_columns
+from .services import (
+    CustomerData,
+    UnitLink,
+    customer_assign,
+    customer_contact_record,
+    customer_create,
+    customer_update,
+    customers_reassign_from,
+)
 
 router = Router(tags=["客户"])
+_ERRORS: dict[int | str, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 # Apps to the right of customers add to the detail without being imported here (STYLE.md:
 # arrows point left): tickets registers the provider of a customer's recent tickets.
@@ -191,6 +207,59 @@ class CustomerUpdateIn(CustomerIn):
     version: Version
 
 
+class OwnerAssignIn(Schema):
+    customer_ids: list[Id] = Field(min_length=1, max_length=500, description="要分配的客户，1–500 个")
+    to_id: Id | None = Field(None, description="客户专员；不填则分给各项目客户最少的客服专员（兼顾技能与客户标签）")
+
+
+class OwnerReassignIn(Schema):
+    from_id: Id = Field(description="离职或调岗的客户专员")
+    to_id: Id | None = Field(None, description="接手人；不填则均衡分给各项目的其他客服专员")
+
+
+class OwnerAssignOut(Schema):
+    given: int = Field(description="换了客户专员的客户数（已归属接手人的不计）")
+
+
+class ContactIn(Schema):
+    channel: Literal["phone", "visit", "wechat", "meeting"] = Field(
+        description="phone 电话；visit 上门拜访；wechat 微信；meeting 来访面谈"
+    )
+    note: Str500 = ""
+
+
+class ContactOut(Schema):
+    customer: Ref
+    owner: Ref | None = Field(description="客户专员")
+    owner_since: datetime | None = Field(description="分配时间")
+    first_contact_due: datetime | None = Field(description="首次联系期限（分配后 7 天）")
+    first_contacted_at: datetime | None = Field(description="首次联系时间")
+
+
+class FirstContactFilters(Schema):
+    site: Id | None = Field(None, description="只看该项目")
+    overdue: bool | None = Field(None, description="true 只看已超过 7 天的；false 只看仍在 7 天内的；不填全部")
+    limit: Limit = 20
+    offset: Offset = 0
+
+
+class FirstContactRow(Schema):
+    id: int
+    name: str
+    site: Ref
+    owner: Ref
+    owner_since: datetime | None = Field(description="分配时间")
+    first_contact_due: datetime | None = Field(description="首次联系期限")
+    overdue: bool = Field(description="已超期")
+
+
+class FirstContactPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[FirstContactRow]
+
+
 # --- output -------------------------------------------------------------------------------
 
 
@@ -254,6 +323,31 @@ def _detail(staff: Staff, c: Customer) -> dict[str, Any]:
     }
 
 
+def _supervising(staff: Staff) -> None:
+    if staff.role not in SUPERVISING_ROLES:
+        raise PermissionDenied(_("只有主管及以上可以分配客户"))
+
+
+def _colleague(staff: Staff, pk: int | None, field: str) -> Staff | None:
+    """A colleague of ``staff`` by id (None for None); a stranger is refused on ``field``."""
+    if pk is None:
+        return None
+    colleague = staff_in_scope(staff).filter(pk=pk).first()
+    if colleague is None:
+        raise ValidationFailed(_("员工不存在或不在您负责的项目"), field=field)
+    return colleague
+
+
+def _contact_state(c: Customer) -> dict[str, Any]:
+    return {
+        "customer": ref(c),
+        "owner": ref(c.owner),
+        "owner_since": c.owner_since,
+        "first_contact_due": c.first_contact_due,
+        "first_contacted_at": c.first_contacted_at,
+    }
+
+
 # --- endpoints ----------------------------------------------------------------------------
 
 
@@ -289,6 +383,68 @@ def customer_add(request: HttpRequest, payload: CustomerCreateIn) -> tuple[int, 
     return 201, _detail(staff, customer)
 
 
+# The fixed paths below come before /customers/{customer_id}: URL patterns are tried in
+# order, and "assign" would otherwise be read as a customer id.
+
+
+@router.post("/customers/assign", response={200: OwnerAssignOut, **_ERRORS}, summary="分配客户")
+def customers_assign(request: HttpRequest, payload: OwnerAssignIn) -> dict[str, Any]:
+    """把客户分给一位客户专员，或（不填 to_id）分给各项目客户最少的客服专员；新的客户专员须在 7 天内
+    首次联系（主管及以上）。有客户不在您负责的项目时返回 404，不做任何分配。"""
+    staff = _me(request)
+    wanted = set(payload.customer_ids)
+    # In the list's order (newest first), as the ownership page gives them out.
+    customers = list(customers_for(staff).filter(pk__in=wanted).select_related("owner").prefetch_related("tags"))
+    if len(customers) != len(wanted):
+        raise NotFound(_("客户不存在"))
+    to = _colleague(staff, payload.to_id, "to_id")
+    try:
+        given = customer_assign(customers=customers, actor=staff, to=to)
+    except DomainError as exc:
+        raise renamed(exc, {"to": "to_id"}) from None
+    return {"given": given}
+
+
+@router.post("/customers/reassign", response={200: OwnerAssignOut, **_ERRORS}, summary="离职交接")
+def customers_reassign(request: HttpRequest, payload: OwnerReassignIn) -> dict[str, Any]:
+    """一位客户专员离职或调岗：其在您负责的项目中的全部客户交给接手人，或均衡分给其他客服专员（主管及以上）。"""
+    staff = _me(request)
+    leaver = _colleague(staff, payload.from_id, "from_id")
+    assert leaver is not None
+    to = _colleague(staff, payload.to_id, "to_id")
+    try:
+        given = customers_reassign_from(from_staff=leaver, actor=staff, to=to)
+    except DomainError as exc:
+        raise renamed(exc, {"to": "to_id"}) from None
+    return {"given": given}
+
+
+@router.get("/customers/first-contacts", response={200: FirstContactPage, **_ERRORS}, summary="待首次联系的客户")
+def first_contacts(request: HttpRequest, filters: Query[FirstContactFilters]) -> dict[str, Any]:
+    """已分配、尚未首次联系的客户，等待最久的在前；分配后 7 天内须首次联系（主管及以上）。"""
+    staff = _me(request)
+    _supervising(staff)
+    now = timezone.now()
+    qs = customers_for(staff)
+    if filters.site is not None:
+        qs = qs.filter(site_id=filters.site)
+    qs = first_contacts_pending(qs, now, overdue=filters.overdue)
+    count, rows = page(qs, filters.limit, filters.offset)
+    items = [
+        {
+            "id": c.id,
+            "name": c.name,
+            "site": ref(c.site),
+            "owner": ref(c.owner),
+            "owner_since": c.owner_since,
+            "first_contact_due": c.first_contact_due,
+            "overdue": c.first_contact_due is not None and c.first_contact_due < now,
+        }
+        for c in rows
+    ]
+    return {"count": count, "limit": filters.limit, "offset": filters.offset, "items": items}
+
+
 @router.get(
     "/customers/{customer_id}",
     response={200: CustomerOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
@@ -311,3 +467,12 @@ def customer_edit(request: HttpRequest, customer_id: Id, payload: CustomerUpdate
     customer = customer_get_for_user(staff=staff, pk=customer_id)
     customer = customer_update(customer=customer, data=payload.to_data(), actor=staff, version=payload.version)
     return _detail(staff, customer)
+
+
+@router.post("/customers/{customer_id}/contacts", response={201: ContactOut, **_ERRORS}, summary="记录客户联系")
+def customer_contact(request: HttpRequest, customer_id: Id, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+    """客户专员或主管及以上记录一次与客户的联系；分配后的第一次联系即满足 7 天内首次联系的要求。"""
+    staff = _me(request)
+    customer = customer_get_for_user(staff=staff, pk=customer_id)
+    customer = customer_contact_record(customer=customer, actor=staff, channel=payload.channel, note=payload.note)
+    return 201, _contact_state(Customer.objects.select_related("owner").get(pk=customer.pk))

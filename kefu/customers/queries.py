@@ -80,13 +80,21 @@ def search_customers(qs: QuerySet[Customer], params: dict[str, Any]) -> QuerySet
     return qs
 
 
+def first_contacts_pending(qs: QuerySet[Customer], now: Any, *, overdue: bool | None = None) -> QuerySet[Customer]:
+    """Customers assigned and not contacted yet, the longest waiting first. ``overdue``: True
+    keeps those assigned more than 7 days ago (past ``first_contact_due``), False those still
+    within the 7 days, None both."""
+    qs = qs.filter(owner__isnull=False, first_contacted_at__isnull=True)
+    if overdue is True:
+        qs = qs.filter(first_contact_due__lt=now)
+    elif overdue is False:
+        qs = qs.exclude(first_contact_due__lt=now)
+    return qs.select_related("owner", "site").order_by("first_contact_due", "id")
+
+
 def first_contact_overdue(qs: QuerySet[Customer], now: Any) -> QuerySet[Customer]:
     """Customers assigned more than 7 days ago and not contacted yet, the longest waiting first."""
-    return (
-        qs.filter(owner__isnull=False, first_contacted_at__isnull=True, first_contact_due__lt=now)
-        .select_related("owner", "site")
-        .order_by("first_contact_due", "id")
-    )
+    return first_contacts_pending(qs, now, overdue=True)
 
 
 def with_list_columns(qs: QuerySet[Customer]) -> QuerySet[Customer]:

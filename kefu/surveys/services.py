@@ -270,6 +270,16 @@ def questionnaire_copy(*, questionnaire: Questionnaire, actor: Staff) -> Questio
     )
 
 
+def questionnaire_set_active(*, questionnaire: Questionnaire, active: bool, actor: Staff) -> Questionnaire:
+    """停用 / 启用 a template. A stopped template is offered for no new batch; batches already
+    handed out keep collecting answers."""
+    if not can(actor.role, "surveys.manage"):
+        raise PermissionDenied(_("只有客服主管及以上可以编辑问卷模板"))
+    Questionnaire.objects.filter(pk=questionnaire.pk).update(is_active=active)
+    questionnaire.is_active = active
+    return questionnaire
+
+
 # --- batches --------------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ urlpatterns = [
     path("templates/new/", views.template_new, name="template_new"),
     path("templates/<int:pk>/", views.template_detail, name="template"),
     path("templates/<int:pk>/copy/", views.template_copy, name="template_copy"),
+    path("templates/<int:pk>/active/", views.template_active, name="template_active"),
     path("batches/new/", views.batch_new, name="batch_new"),
     path("batches/<int:pk>/", views.batch_detail, name="batch"),
     path("batches/<int:pk>/entry/<int:invitation_pk>/", views.entry, name="entry"),

@@ -167,6 +167,16 @@ def template_copy(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
     return redirect("surveys:template", pk=copy.pk)
 
 
+@staff_view
+@require_POST
+def template_active(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    questionnaire = questionnaire_get_for_user(staff=me, pk=pk)
+    active = request.POST.get("active") == "1"
+    services.questionnaire_set_active(questionnaire=questionnaire, active=active, actor=me)
+    messages.success(request, _("问卷模板已启用") if active else _("问卷模板已停用，不能再用于新的发放"))
+    return redirect("surveys:template", pk=questionnaire.pk)
+
+
 # --- batches --------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from kefu.org.models import Role, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import site_ids_for
 
-from .models import Visit, VisitScript
+from .models import Visit, VisitCampaign, VisitScript
 
 
 def visits_for(staff: Staff) -> QuerySet[Visit]:
@@ -92,6 +92,17 @@ DEFAULT_SCRIPT = {
     "closing_satisfied": "感谢您的答复，您如果需要什么帮助，可随时跟我们联系，祝您生活愉快，再见！",
     "closing_other": "非常谢谢您的反馈，这一点我们的确做得不够，我们很快就会改进，望您监督，祝您生活愉快，再见！",
 }
+
+
+def campaigns_for(site_ids: Iterable[int]) -> QuerySet[VisitCampaign]:
+    """The visit plans of ``site_ids``, newest first, each with ``done``: its visits that are
+    over (visited, or closed as unreachable), to set against ``total``."""
+    return (
+        VisitCampaign.objects.filter(site_id__in=list(site_ids))
+        .select_related("site", "created_by", "script")
+        .annotate(done=Count("visits", filter=Q(visits__status__in=[Visit.Status.DONE, Visit.Status.UNREACHABLE])))
+        .order_by("-created_at", "-id")
+    )
 
 
 def member_coverage(*, site_ids: Iterable[int], tags: Iterable[str], start: date, end: date) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from datetime import date
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,7 +25,7 @@ from kefu.tickets.views.complaints import parse_local
 
 from . import services
 from .models import Visit, VisitCampaign, VisitScript
-from .queries import member_coverage, queue, script_for, visit_get_for_user, visit_report, visits_for
+from .queries import campaigns_for, member_coverage, queue, script_for, visit_get_for_user, visit_report, visits_for
 
 STATES = {
     "ready": gettext_lazy("可以拨打"),
@@ -179,13 +178,7 @@ def campaigns(request: HttpRequest, me: Staff) -> HttpResponse:
         else:
             messages.success(request, _("已生成 {n} 个回访任务").format(n=campaign.total))
             return redirect("visits:campaigns")
-    rows = (
-        VisitCampaign.objects.filter(site_id__in=current_site_ids(request, me))
-        .select_related("site", "created_by")
-        .annotate(done=Count("visits", filter=Q(visits__status__in=[Visit.Status.DONE, Visit.Status.UNREACHABLE])))
-        .order_by("-created_at", "-id")
-    )
-    page = paginate(request, rows)
+    page = paginate(request, campaigns_for(current_site_ids(request, me)))
     return render(
         request,
         "visits/campaigns.html",

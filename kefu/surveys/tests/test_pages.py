@@ -62,6 +62,29 @@ def test_supervisor_creates_a_template_and_a_batch(world, client):
     assert f'data-batch="{batch.id}"' in client.get("/surveys/").content.decode()
 
 
+def test_a_stopped_template_serves_no_new_batch_but_its_batches_keep_collecting(world, client, batch):
+    q = batch.questionnaire
+    client.force_login(world.agent.user)
+    assert client.post(f"/surveys/templates/{q.id}/active/", {"active": "0"}).status_code == 403
+    client.force_login(world.supervisor.user)
+    assert f">{q.title}</option>" in client.get("/surveys/batches/new/").content.decode()
+    response = client.post(f"/surveys/templates/{q.id}/active/", {"active": "0"})
+    assert response.status_code == 302
+    q.refresh_from_db()
+    assert q.is_active is False
+    assert 'id="inactive"' in client.get(f"/surveys/templates/{q.id}/").content.decode()
+    assert f">{q.title}</option>" not in client.get("/surveys/batches/new/").content.decode()
+    data = {"questionnaire": q.id, "site": world.site.id, "name": "x", "starts_on": "2026-11-10",
+            "ends_on": "2026-11-20", "target": "building", "buildings": "1"}  # fmt: skip
+    assert client.post("/surveys/batches/new/", data).status_code == 422
+    assert Batch.objects.count() == 1
+    # The batch already handed out still takes answers.
+    response_submit(invitation=batch.invitations.first(), answers={1: ["4"]}, channel="paper", actor=world.agent)
+    client.post(f"/surveys/templates/{q.id}/active/", {"active": "1"})
+    q.refresh_from_db()
+    assert q.is_active is True
+
+
 def test_bad_forms_show_errors_and_write_nothing(world, client):
     client.force_login(world.supervisor.user)
     for data in ({"title": "", "items": "满意度|总体"}, {"title": "x", "items": "打分|总体"}, {"title": "x"}):

@@ -206,6 +206,7 @@ def ids_for(world):
         "visit_id": world["visit"].id,
         "handover_id": world["handover"].id,
         "to_id": world["colleague"].id,
+        "from_id": world["director"].id,  # 离职交接: the director's customers (none) go to the colleague
         "classification_id": world["category"].id,
         "responsible_department_id": world["department"].id,
         "responsible_person_id": world["tech"].id,
@@ -244,6 +245,8 @@ KNOWN = {
     "tag_id": lambda: None,
     "answers": lambda: [{"no": 1, "choice": 5}],
     "ends_on": lambda: (date.today() + timedelta(days=2)).isoformat(),  # not before the site's today
+    "end": lambda: (date.today() + timedelta(days=2)).isoformat(),  # a visit plan's end, likewise
+    "script_id": lambda: None,  # a visit plan's script: the default one
 }
 
 
@@ -255,6 +258,8 @@ def plausible(name, schema, world, path):
         return ids_for(world)[name]
     if name == "username":
         return world["director"].user.username
+    if name == "customer_ids" and path.endswith("/customers/assign"):  # at least one, of the caller's site
+        return [world["customer"].id]
     if name == "at" and "/visits/" in path:  # an appointment: some time tomorrow
         return (timezone.now() + timedelta(days=1)).isoformat()
     if name in KNOWN:
