@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "kefu.tickets",
     "kefu.visits",
     "kefu.surveys",
+    "kefu.reports",
     "kefu.notify",
     "kefu.demo",
 ]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/", include("kefu.tickets.urls")),
     path("visits/", include("kefu.visits.urls")),
     path("surveys/", include("kefu.surveys.urls")),
+    path("reports/", include("kefu.reports.urls")),
     path("notifications/", include("kefu.notify.urls")),
     path("c/<str:token>/", customer_confirm, name="confirm_link"),
     path("i18n/", include("django.conf.urls.i18n")),

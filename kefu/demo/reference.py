@@ -166,6 +166,10 @@ CATEGORY_TREE: list[Node] = [
 ]
 
 # (respond, resolve) in minutes per kind × urgency: 一般 / 较急 / 紧急 / 特急.
+# Repairs: the technician must be on site within this many minutes of receipt.
+ARRIVE_MINUTES: dict[str, dict[str, int]] = {
+    R: {Urgency.LOW: 240, Urgency.NORMAL: 120, Urgency.HIGH: 60, Urgency.CRITICAL: 30},
+}
 SLA_MINUTES: dict[str, dict[str, tuple[int, int]]] = {
     R: {
         Urgency.LOW: (60, 48 * 60),
@@ -251,6 +255,10 @@ def seed_reference_data() -> Reference:
             add(root, None, index)
         for kind, rows in SLA_MINUTES.items():
             for urgency, (respond, resolve) in rows.items():
-                defaults = {"respond_minutes": respond, "resolve_minutes": resolve}
+                defaults = {
+                    "respond_minutes": respond,
+                    "resolve_minutes": resolve,
+                    "arrive_minutes": ARRIVE_MINUTES.get(kind, {}).get(urgency),
+                }
                 got(SlaPolicy.objects.get_or_create(site=None, kind=kind, urgency=urgency, defaults=defaults))
     return Reference(departments, skills, tags, categories, created=sum(created))

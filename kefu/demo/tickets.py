@@ -195,6 +195,13 @@ class Writer(Executor):
             (p.kind, p.urgency): (p.respond_minutes, p.resolve_minutes)
             for p in SlaPolicy.objects.all().only("kind", "urgency", "respond_minutes", "resolve_minutes")
         }
+        # Only repairs have an arrival limit (``sla.due_times``).
+        self.arrive: dict[str, int] = {
+            p.urgency: p.arrive_minutes or 0
+            for p in SlaPolicy.objects.filter(kind=Kind.REPAIR, arrive_minutes__isnull=False).only(
+                "urgency", "arrive_minutes"
+            )
+        }
         # Open tickets per assignee, as the dispatch rule counts them.
         self.load: Counter[int] = Counter()
         self.events: list[TicketEvent] = []
@@ -250,6 +257,9 @@ class Writer(Executor):
             created_at=now,
             updated_at=now,
             respond_due=now + timedelta(minutes=respond),
+            arrive_due=now + timedelta(minutes=self.arrive[plan.urgency])
+            if plan.kind == Kind.REPAIR and plan.urgency in self.arrive
+            else None,
             resolve_due=now + timedelta(minutes=resolve),
         )
         ticket.next_check_at = next_check(ticket, self.rules(site.id))

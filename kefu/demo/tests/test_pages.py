@@ -53,6 +53,13 @@ PAGES = [
     "/surveys/summary/",
     "/surveys/summary/?print=1",
     "/surveys/summary/?export=xlsx",
+    "/reports/",
+    "/reports/volume/?by=channel",
+    "/reports/volume/?start=2026-01-01&end=2026-12-31&by=category",
+    "/reports/pareto/?by=building",
+    "/reports/pareto/?by=assignee&export=xlsx",
+    "/reports/sla/?by=person",
+    "/reports/sla/?export=xlsx",
 ]
 
 

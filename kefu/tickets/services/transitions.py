@@ -94,7 +94,8 @@ def transition_changes(
     }
     if action in stamp:
         fields[stamp[action]] = now
-    if action in ("accept", "start", "complete", "judge", "dismiss") and ticket.responded_at is None:
+    # Taking the work up, or closing it outright (a praise passed on), answers the customer.
+    if action in ("accept", "start", "complete", "judge", "dismiss", "close") and ticket.responded_at is None:
         fields["responded_at"] = now
     if action == "accept" and ticket.assignee_id is None:
         # Work sent to a department is owned by whoever of it accepts.
