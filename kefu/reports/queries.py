@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -33,6 +33,8 @@ PARETO_DIMENSIONS = {
     "building": gettext_lazy("楼栋"),
     "department": gettext_lazy("处理部门"),
     "assignee": gettext_lazy("处理人"),
+    "responsible_department": gettext_lazy("投诉责任部门"),
+    "responsible_person": gettext_lazy("投诉责任人"),
 }
 SLA_GROUPS = {"department": gettext_lazy("按部门"), "person": gettext_lazy("按处理人")}
 
@@ -57,6 +59,8 @@ def _dimension_field(dimension: str) -> Any:
         "building": F("unit__building"),
         "department": F("department__name"),
         "assignee": F("assignee__name"),
+        "responsible_department": F("complaint__responsible_department__name"),
+        "responsible_person": F("complaint__responsible_person__name"),
     }[dimension]
 
 
@@ -66,6 +70,8 @@ def _unknown(dimension: str) -> str:
         "building": _("未关联房屋"),
         "department": _("未派部门"),
         "assignee": _("未派人"),
+        "responsible_department": _("未认定"),
+        "responsible_person": _("未认定"),
     }.get(dimension, "—")
 
 
@@ -146,7 +152,11 @@ def pareto(f: ReportFilters, dimension: str = "category") -> list[ParetoRow]:
     cumulative share; A takes the values until 80 % is reached, B until 90 %."""
     if dimension not in PARETO_DIMENSIONS:
         dimension = "category"
-    grouped = f.tickets().values(dim=_dimension_field(dimension)).annotate(n=Count("id")).order_by("-n", "dim")
+    qs = f.tickets()
+    if dimension.startswith("responsible_"):
+        # Only a complaint has a responsible department and person (from its investigation).
+        qs = qs.filter(kind=Kind.COMPLAINT)
+    grouped = qs.values(dim=_dimension_field(dimension)).annotate(n=Count("id")).order_by("-n", "dim")
     rows = [(row["dim"], row["n"]) for row in grouped]
     total = sum(n for _dim, n in rows)
     out, running = [], 0
@@ -220,3 +230,214 @@ def sla_compliance(f: ReportFilters, by: str = "department", now: datetime | Non
     rows.sort(key=lambda r: (-r.tickets, r.label))
     overall = Compliance(label=_("合计"), **qs.aggregate(**columns))
     return {"rows": rows, "overall": overall}
+
+
+# --- first-contact resolution and reopening -------------------------------------------------
+
+RESOLUTION_GROUPS = {
+    "kind": gettext_lazy("按类型"),
+    "department": gettext_lazy("按部门"),
+    "first_responder": gettext_lazy("按首问责任人"),
+}
+
+
+@dataclass
+class Resolution:
+    label: str
+    received: int = 0
+    first_contact: int = 0
+    completed: int = 0
+    reopened: int = 0
+
+    @property
+    def first_contact_rate(self) -> float | None:
+        return percent(self.first_contact, self.received)
+
+    @property
+    def reopen_rate(self) -> float | None:
+        return percent(self.reopened, self.completed)
+
+
+def resolution(f: ReportFilters, by: str = "kind") -> dict[str, Any]:
+    """一次解决率 = tickets resolved at the first contact / tickets received (cancelled left
+    out); 重开率 = completed tickets reopened at least once / completed tickets."""
+    if by not in RESOLUTION_GROUPS:
+        by = "kind"
+    qs = f.tickets().exclude(status=Status.CANCELLED)
+    columns = {
+        "received": Count("id"),
+        "first_contact": Count("id", filter=Q(first_contact_resolved=True)),
+        "completed": Count("id", filter=Q(completed_at__isnull=False)),
+        "reopened": Count("id", filter=Q(completed_at__isnull=False, reopen_count__gt=0)),
+    }
+    key = {"kind": "kind", "department": "department__name", "first_responder": "first_responder__name"}[by]
+    labels = _labels("kind") if by == "kind" else {}
+    unknown = _unknown("department") if by == "department" else "—"
+    rows = [
+        Resolution(label=labels.get(row["label"], row["label"] or unknown), **{k: row[k] for k in columns})
+        for row in qs.values(label=F(key)).annotate(**columns).order_by("label")
+    ]
+    rows.sort(key=lambda r: (-r.received, r.label))
+    return {"rows": rows, "overall": Resolution(label=_("合计"), **qs.aggregate(**columns))}
+
+
+# --- the complaint tracking ledger ----------------------------------------------------------
+
+STEPS = (
+    ("received", gettext_lazy("受理")),
+    ("judged", gettext_lazy("判定")),
+    ("investigated", gettext_lazy("调查")),
+    ("approved", gettext_lazy("方案批示")),
+    ("implemented", gettext_lazy("实施")),
+    ("confirmed", gettext_lazy("客户确认")),
+    ("summarized", gettext_lazy("总结")),
+)
+
+
+def complaints(f: ReportFilters) -> QuerySet[Ticket]:
+    """投诉案件登记追踪表: every complaint received in the period with its six steps, the
+    responsible department and person, the result, the customer's confirmation and the last
+    return visit's result. One query (the visit result is a subquery)."""
+    from kefu.visits.models import Visit
+
+    last_visit = Visit.objects.filter(ticket=OuterRef("pk"), status=Visit.Status.DONE).order_by("-done_at")
+    return (
+        f.tickets()
+        .filter(kind=Kind.COMPLAINT)
+        .select_related(
+            "site",
+            "customer",
+            "unit",
+            "category",
+            "department",
+            "complaint",
+            "complaint__responsible_department",
+            "complaint__responsible_person",
+            "complaint__classification",
+        )
+        .annotate(visit_result=Subquery(last_visit.values("result")[:1]))
+        .order_by("created_at", "id")
+    )
+
+
+def complaint_steps(f: ReportFilters) -> list[dict[str, Any]]:
+    """How many of the period's complaints reached each step (cancelled ones left out)."""
+    qs = f.tickets().filter(kind=Kind.COMPLAINT).exclude(status=Status.CANCELLED)
+    counts = qs.aggregate(
+        received=Count("id"),
+        judged=Count("id", filter=Q(complaint__judged_at__isnull=False)),
+        investigated=Count("id", filter=Q(complaint__investigated_at__isnull=False)),
+        approved=Count("id", filter=Q(complaint__approved_at__isnull=False)),
+        implemented=Count("id", filter=Q(complaint__implemented_at__isnull=False)),
+        confirmed=Count("id", filter=Q(confirmed_at__isnull=False)),
+        summarized=Count("id", filter=Q(complaint__summarized_at__isnull=False)),
+    )
+    return [{"key": key, "label": str(label), "n": counts[key]} for key, label in STEPS]
+
+
+# --- satisfaction trend ---------------------------------------------------------------------
+
+
+def satisfaction_trend(f: ReportFilters) -> dict[str, Any]:
+    """Per month of the period: the customers' 1–5 ratings (average, and the share of 4 and 5
+    stars), the return visits' satisfaction (满意 + 一般 over visits with a result) and the
+    surveys' satisfaction rate (each questionnaire's own bar)."""
+    from kefu.surveys.models import Answer
+    from kefu.surveys.queries import rate_columns
+    from kefu.visits.models import Visit
+
+    tz = timezone.get_current_timezone()
+    ratings = (
+        f.narrow(Ticket.objects.filter(site_id__in=f.site_ids, rated_at__gte=f.since, rated_at__lt=f.until))
+        .annotate(month=TruncMonth("rated_at", tzinfo=tz))
+        .values("month")
+        .annotate(n=Count("id"), total=Sum("rating"), good=Count("id", filter=Q(rating__gte=4)))
+        .order_by()
+    )
+    visits = (
+        Visit.objects.filter(
+            site_id__in=f.site_ids, status=Visit.Status.DONE, done_at__gte=f.since, done_at__lt=f.until
+        )
+        .exclude(result="")
+        .annotate(month=TruncMonth("done_at", tzinfo=tz))
+        .values("month")
+        .annotate(
+            n=Count("id"),
+            good=Count("id", filter=Q(result__in=[Visit.Result.SATISFIED, Visit.Result.ORDINARY])),
+        )
+        .order_by()
+    )
+    answers = (
+        Answer.objects.filter(
+            response__batch__site_id__in=f.site_ids,
+            response__submitted_at__gte=f.since,
+            response__submitted_at__lt=f.until,
+        )
+        .annotate(month=TruncMonth("response__submitted_at", tzinfo=tz))
+        .values("month")
+        .annotate(**rate_columns())
+        .order_by()
+    )
+    months = _all_buckets(f, monthly=True)
+    counters = ("rated", "rating_total", "rating_good", "visits", "visits_good", "answers", "answers_good")
+    rows: dict[str, dict[str, Any]] = {m: {"month": m, **dict.fromkeys(counters, 0)} for m in months}
+    for r in ratings:
+        row = rows.get(_bucket(r["month"], True))
+        if row:
+            row.update(rated=r["n"], rating_total=r["total"] or 0, rating_good=r["good"])
+    for r in visits:
+        row = rows.get(_bucket(r["month"], True))
+        if row:
+            row.update(visits=r["n"], visits_good=r["good"])
+    for r in answers:
+        row = rows.get(_bucket(r["month"], True))
+        if row:
+            row.update(answers=r["valid"], answers_good=r["satisfied"])
+    out = []
+    for m in months:
+        row = rows[m]
+        row["rating_average"] = None if not row["rated"] else round(row["rating_total"] / row["rated"], 2)
+        row["rating_rate"] = percent(row["rating_good"], row["rated"])
+        row["visit_rate"] = percent(row["visits_good"], row["visits"])
+        row["survey_rate"] = percent(row["answers_good"], row["answers"])
+        out.append(row)
+    return {"rows": out}
+
+
+# --- warning cards --------------------------------------------------------------------------
+
+
+def cards_by_person(f: ReportFilters) -> dict[str, Any]:
+    """Cards issued in the period (revoked ones left out), per person and rule, with the
+    count of each colour: one grouped query."""
+    from kefu.tickets.models import WarningCard
+
+    qs = WarningCard.objects.filter(
+        site_id__in=f.site_ids, issued_at__gte=f.since, issued_at__lt=f.until, revoked_at__isnull=True
+    )
+    if f.department_id is not None:
+        qs = qs.filter(staff__department_id=f.department_id)
+    if f.kind:
+        qs = qs.filter(ticket__kind=f.kind)
+    grouped = qs.values("staff_id", "staff__name", "rule", "color").annotate(n=Count("id")).order_by()
+    rules = [(value, str(label)) for value, label in WarningCard.Rule.choices]
+    people: dict[int, dict[str, Any]] = {}
+    for row in grouped:
+        person = people.setdefault(
+            row["staff_id"],
+            {
+                "name": row["staff__name"],
+                "blue": 0,
+                "yellow": 0,
+                "red": 0,
+                "total": 0,
+                "rules": dict.fromkeys((r for r, _l in rules), 0),
+            },
+        )
+        person[row["color"]] += row["n"]
+        person["rules"][row["rule"]] += row["n"]
+        person["total"] += row["n"]
+    rows = sorted(people.values(), key=lambda p: (-p["total"], p["name"]))
+    totals = {key: sum(p[key] for p in rows) for key in ("blue", "yellow", "red", "total")}
+    by_rule = {r: sum(p["rules"][r] for p in rows) for r, _l in rules}
+    return {"rows": rows, "rules": rules, "totals": totals, "by_rule": by_rule}

@@ -8,4 +8,8 @@ urlpatterns = [
     path("volume/", views.volume, name="volume"),
     path("pareto/", views.pareto, name="pareto"),
     path("sla/", views.sla, name="sla"),
+    path("resolution/", views.resolution, name="resolution"),
+    path("complaints/", views.complaint_ledger, name="complaints"),
+    path("satisfaction/", views.satisfaction, name="satisfaction"),
+    path("cards/", views.cards, name="cards"),
 ]

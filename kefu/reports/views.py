@@ -7,16 +7,19 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import PermissionDenied
 from kefu.core.excel import download, workbook
+from kefu.core.web import paginate
 from kefu.org.models import Staff
 from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import departments, sites_for
 from kefu.org.web import current_site_ids, staff_view
 from kefu.tickets.lifecycle import Kind
+from kefu.visits.models import Visit
 
 from . import queries
 from .filters import ReportFilters, parse_filters
@@ -25,6 +28,10 @@ REPORT_LINKS = (
     ("reports:volume", gettext_lazy("工单量")),
     ("reports:pareto", gettext_lazy("排列图")),
     ("reports:sla", gettext_lazy("时限达成率")),
+    ("reports:resolution", gettext_lazy("一次解决与重开")),
+    ("reports:complaints", gettext_lazy("投诉追踪")),
+    ("reports:satisfaction", gettext_lazy("满意度趋势")),
+    ("reports:cards", gettext_lazy("警告卡统计")),
 )
 CATALOGUE = (
     (
@@ -34,6 +41,18 @@ CATALOGUE = (
     ),
     ("reports:pareto", gettext_lazy("排列图"), gettext_lazy("按分类、楼栋、处理部门或处理人排出主要问题，附累计占比")),
     ("reports:sla", gettext_lazy("时限达成率"), gettext_lazy("响应、到场、办结的按时率，按部门或处理人")),
+    (
+        "reports:resolution",
+        gettext_lazy("一次解决率与重开率"),
+        gettext_lazy("首次接触即解决的比例，办结后又被重开的比例"),
+    ),
+    (
+        "reports:complaints",
+        gettext_lazy("投诉案件登记追踪表"),
+        gettext_lazy("每件投诉的六个步骤、责任部门和责任人、处理结果、客户确认和回访结果"),
+    ),
+    ("reports:satisfaction", gettext_lazy("满意度趋势"), gettext_lazy("逐月的客户评分、回访满意率、调查满意率")),
+    ("reports:cards", gettext_lazy("警告卡统计"), gettext_lazy("各人员的蓝、黄、红牌数，按规则分列")),
     ("visits:report", gettext_lazy("回访总结报告"), gettext_lazy("回访数、按时率、满意率、不满意原因、返工率")),
     ("visits:coverage", gettext_lazy("会员回访覆盖率"), gettext_lazy("期间内回访过的会员占全部会员的比例")),
     (
@@ -175,3 +194,155 @@ def sla(request: HttpRequest, me: Staff) -> HttpResponse:
         request, me, "reports/sla.html", f, problems,
         page_title=title, rows=rows, chart=chart, by=by, groups=queries.SLA_GROUPS,
     )  # fmt: skip
+
+
+@staff_view
+def resolution(request: HttpRequest, me: Staff) -> HttpResponse:
+    """一次解决率与重开率, by kind, department or first responder."""
+    _reader(me)
+    f, problems = _filters(request, me)
+    by = request.GET.get("by", "kind")
+    if by not in queries.RESOLUTION_GROUPS:
+        by = "kind"
+    figures = queries.resolution(f, by)
+    rows = [*figures["rows"], figures["overall"]]
+    title = _("一次解决率与重开率")
+    if request.GET.get("export") == "xlsx":
+        headers = [str(queries.RESOLUTION_GROUPS[by]).removeprefix("按"), _("受理数"), _("一次解决"), _("一次解决率%"),
+                   _("已办结"), _("被重开"), _("重开率%")]  # fmt: skip
+        data = [[r.label, r.received, r.first_contact, r.first_contact_rate, r.completed, r.reopened, r.reopen_rate]
+                for r in rows]  # fmt: skip
+        return download(workbook(title, headers, data), f"{title}_{_period(f)}.xlsx")
+    shown = figures["rows"][:20]
+    chart = {
+        "labels": [r.label for r in shown],
+        "series": [
+            {"name": str(_("一次解决率")), "data": [r.first_contact_rate for r in shown]},
+            {"name": str(_("重开率")), "data": [r.reopen_rate for r in shown]},
+        ],
+    }
+    return _page(
+        request, me, "reports/resolution.html", f, problems,
+        page_title=title, rows=rows, chart=chart, by=by, groups=queries.RESOLUTION_GROUPS,
+    )  # fmt: skip
+
+
+LEDGER_HEADERS = (
+    gettext_lazy("工单号"),
+    gettext_lazy("项目"),
+    gettext_lazy("受理时间"),
+    gettext_lazy("客户"),
+    gettext_lazy("房屋"),
+    gettext_lazy("投诉内容"),
+    gettext_lazy("重大"),
+    gettext_lazy("投诉分类"),
+    gettext_lazy("是否成立"),
+    gettext_lazy("判定时间"),
+    gettext_lazy("责任部门"),
+    gettext_lazy("责任人"),
+    gettext_lazy("调查时间"),
+    gettext_lazy("批示时间"),
+    gettext_lazy("实施完成时间"),
+    gettext_lazy("客户确认"),
+    gettext_lazy("确认时间"),
+    gettext_lazy("总结时间"),
+    gettext_lazy("处理结果"),
+    gettext_lazy("回访结果"),
+    gettext_lazy("状态"),
+)
+
+
+def _ledger_row(t: Any) -> list[Any]:
+    c = getattr(t, "complaint", None)
+    visit = dict(Visit.Result.choices).get(t.visit_result, "") if t.visit_result else ""
+
+    def when(value: Any) -> str:
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    valid = "" if c is None or c.valid is None else (_("成立") if c.valid else _("不成立"))
+    return [
+        t.number, t.site.name, when(t.created_at), t.customer.name if t.customer else t.contact_name,
+        str(t.unit) if t.unit else "", t.content[:200], _("是") if t.is_major else "",
+        (c.classification.name if c and c.classification else (t.category.name if t.category else "")), valid,
+        when(c.judged_at if c else None),
+        c.responsible_department.name if c and c.responsible_department else "",
+        c.responsible_person.name if c and c.responsible_person else "",
+        when(c.investigated_at if c else None), when(c.approved_at if c else None),
+        when(c.implemented_at if c else None),
+        f"{t.confirmed_by}（{t.confirm_method}）" if t.confirmed_by else "", when(t.confirmed_at),
+        when(c.summarized_at if c else None), (c.implementation if c else "")[:200], str(visit),
+        t.get_status_display(),
+    ]  # fmt: skip
+
+
+@staff_view
+def complaint_ledger(request: HttpRequest, me: Staff) -> HttpResponse:
+    """投诉案件登记追踪表: every complaint of the period and how far it got."""
+    _reader(me)
+    f, problems = _filters(request, me)
+    title = _("投诉案件登记追踪表")
+    rows = queries.complaints(f)
+    if request.GET.get("export") == "xlsx":
+        headers = [str(h) for h in LEDGER_HEADERS]
+        return download(
+            workbook(title, headers, (_ledger_row(t) for t in rows.iterator(chunk_size=500)), widths=[18] * 21),
+            f"{title}_{_period(f)}.xlsx",
+        )
+    page = paginate(request, rows, default_size=50)
+    steps = queries.complaint_steps(f)
+    chart = {"labels": [s["label"] for s in steps], "counts": [s["n"] for s in steps]}
+    return _page(
+        request, me, "reports/complaints.html", f, problems,
+        page_title=title, page=page, rows=[(t, _ledger_row(t)) for t in page.object_list],
+        headers=LEDGER_HEADERS, steps=steps, chart=chart,
+    )  # fmt: skip
+
+
+@staff_view
+def satisfaction(request: HttpRequest, me: Staff) -> HttpResponse:
+    """满意度趋势: ratings, return visits and surveys month by month."""
+    _reader(me)
+    f, problems = _filters(request, me)
+    title = _("满意度趋势")
+    figures = queries.satisfaction_trend(f)
+    rows = figures["rows"]
+    if request.GET.get("export") == "xlsx":
+        headers = [_("月份"), _("评分数"), _("平均分"), _("4–5 星占比%"), _("回访数"), _("回访满意率%"),
+                   _("调查有效答题"), _("调查满意率%")]  # fmt: skip
+        data = [[r["month"], r["rated"], r["rating_average"], r["rating_rate"], r["visits"], r["visit_rate"],
+                 r["answers"], r["survey_rate"]] for r in rows]  # fmt: skip
+        return download(workbook(title, headers, data), f"{title}_{_period(f)}.xlsx")
+    chart = {
+        "labels": [r["month"] for r in rows],
+        "series": [
+            {"name": str(_("评分 4–5 星占比")), "data": [r["rating_rate"] for r in rows]},
+            {"name": str(_("回访满意率")), "data": [r["visit_rate"] for r in rows]},
+            {"name": str(_("调查满意率")), "data": [r["survey_rate"] for r in rows]},
+        ],
+    }
+    return _page(request, me, "reports/satisfaction.html", f, problems, page_title=title, rows=rows, chart=chart)
+
+
+@staff_view
+def cards(request: HttpRequest, me: Staff) -> HttpResponse:
+    """警告卡统计: cards per person and rule."""
+    _reader(me)
+    f, problems = _filters(request, me)
+    title = _("警告卡统计")
+    figures = queries.cards_by_person(f)
+    if request.GET.get("export") == "xlsx":
+        headers = [_("责任人"), _("蓝牌"), _("黄牌"), _("红牌"), _("合计"), *[label for _r, label in figures["rules"]]]
+        rules = [r for r, _label in figures["rules"]]
+        data = [[p["name"], p["blue"], p["yellow"], p["red"], p["total"], *[p["rules"][r] for r in rules]]
+                for p in figures["rows"]]  # fmt: skip
+        return download(workbook(title, headers, data), f"{title}_{_period(f)}.xlsx")
+    shown = figures["rows"][:20]
+    chart = {
+        "labels": [p["name"] for p in shown],
+        "series": [
+            {"name": str(_("蓝牌")), "color": "#409eff", "data": [p["blue"] for p in shown]},
+            {"name": str(_("黄牌")), "color": "#e6a23c", "data": [p["yellow"] for p in shown]},
+            {"name": str(_("红牌")), "color": "#f56c6c", "data": [p["red"] for p in shown]},
+        ],
+    }
+    return _page(request, me, "reports/cards.html", f, problems, page_title=title, chart=chart, **figures)

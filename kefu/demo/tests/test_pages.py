@@ -60,6 +60,12 @@ PAGES = [
     "/reports/pareto/?by=assignee&export=xlsx",
     "/reports/sla/?by=person",
     "/reports/sla/?export=xlsx",
+    "/reports/resolution/?by=first_responder",
+    "/reports/complaints/",
+    "/reports/complaints/?export=xlsx&start=2026-01-01",
+    "/reports/satisfaction/?start=2026-01-01",
+    "/reports/cards/",
+    "/reports/pareto/?by=responsible_department&kind=complaint",
 ]
 
 
