@@ -12,4 +12,5 @@ urlpatterns = [
     path("complaints/", views.complaint_ledger, name="complaints"),
     path("satisfaction/", views.satisfaction, name="satisfaction"),
     path("cards/", views.cards, name="cards"),
+    path("workload/", views.workload, name="workload"),
 ]

@@ -32,6 +32,7 @@ REPORT_LINKS = (
     ("reports:complaints", gettext_lazy("投诉追踪")),
     ("reports:satisfaction", gettext_lazy("满意度趋势")),
     ("reports:cards", gettext_lazy("警告卡统计")),
+    ("reports:workload", gettext_lazy("工作量")),
 )
 CATALOGUE = (
     (
@@ -53,6 +54,11 @@ CATALOGUE = (
     ),
     ("reports:satisfaction", gettext_lazy("满意度趋势"), gettext_lazy("逐月的客户评分、回访满意率、调查满意率")),
     ("reports:cards", gettext_lazy("警告卡统计"), gettext_lazy("各人员的蓝、黄、红牌数，按规则分列")),
+    (
+        "reports:workload",
+        gettext_lazy("工作量统计"),
+        gettext_lazy("各处理人、各部门的在办、超期、受理、办结数和平均处理用时（工作时间）"),
+    ),
     ("visits:report", gettext_lazy("回访总结报告"), gettext_lazy("回访数、按时率、满意率、不满意原因、返工率")),
     ("visits:coverage", gettext_lazy("会员回访覆盖率"), gettext_lazy("期间内回访过的会员占全部会员的比例")),
     (
@@ -346,3 +352,34 @@ def cards(request: HttpRequest, me: Staff) -> HttpResponse:
         ],
     }
     return _page(request, me, "reports/cards.html", f, problems, page_title=title, chart=chart, **figures)
+
+
+@staff_view
+def workload(request: HttpRequest, me: Staff) -> HttpResponse:
+    """工作量统计: open, overdue, received, handled and average handling time per person or department."""
+    _reader(me)
+    f, problems = _filters(request, me)
+    by = request.GET.get("by", "person")
+    if by not in queries.WORKLOAD_GROUPS:
+        by = "person"
+    rows = queries.workload(f, by)
+    title = _("工作量统计")
+    if request.GET.get("export") == "xlsx":
+        headers = [str(queries.WORKLOAD_GROUPS[by]).removeprefix("按"), _("当前在办"), _("当前超期"), _("期间受理"),
+                   _("期间办结"), _("平均处理用时(工作小时)")]  # fmt: skip
+        data = [[w.label, w.open_now, w.overdue_now, w.received, w.handled, w.average_hours] for w in rows]
+        return download(workbook(title, headers, data), f"{title}_{_period(f)}.xlsx")
+    shown = rows[:20]
+    chart = {
+        "labels": [w.label for w in shown],
+        "series": [
+            {"name": str(_("期间办结")), "type": "bar", "data": [w.handled for w in shown]},
+            {"name": str(_("当前在办")), "type": "bar", "data": [w.open_now for w in shown]},
+            {"name": str(_("平均处理用时(工作小时)")), "type": "line", "yAxisIndex": 1,
+             "data": [w.average_hours for w in shown]},
+        ],
+    }  # fmt: skip
+    return _page(
+        request, me, "reports/workload.html", f, problems,
+        page_title=title, rows=rows, chart=chart, by=by, groups=queries.WORKLOAD_GROUPS,
+    )  # fmt: skip

@@ -221,6 +221,8 @@ class Ticket(models.Model):
     respond_delta = models.IntegerField(_("响应偏差(分钟)"), null=True, blank=True)
     arrive_delta = models.IntegerField(_("到场偏差(分钟)"), null=True, blank=True)
     resolve_delta = models.IntegerField(_("办结偏差(分钟)"), null=True, blank=True)
+    # Business minutes from receipt to completion (the site's calendar), for the workload reports.
+    handling_minutes = models.PositiveIntegerField(_("处理用时(工作分钟)"), null=True, blank=True)
     # The warning engine: when the handler must next report progress (blue card), when the
     # sweep must next look at this ticket, and which of its warnings are done.
     progress_due = models.DateTimeField(_("反馈期限"), null=True, blank=True)

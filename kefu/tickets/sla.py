@@ -197,5 +197,14 @@ def sla_fields(ticket: Ticket, changed: dict[str, object], rules: Rules) -> dict
         if met_field in changed:
             due, met = getattr(after, due_field), getattr(after, met_field)
             fields[delta_field] = None if due is None or met is None else round((met - due).total_seconds() / 60)
+    if "completed_at" in changed:
+        # 处理用时: business minutes from receipt to completion on the site's calendar, kept
+        # so that reports average it in SQL.
+        done = after.completed_at
+        fields["handling_minutes"] = (
+            None
+            if done is None
+            else max(0, calendar_for_site(ticket.site_id).business_minutes_between(after.created_at, done))
+        )
     fields["next_check_at"] = next_check(after, rules)
     return fields

@@ -65,6 +65,8 @@ PAGES = [
     "/reports/complaints/?export=xlsx&start=2026-01-01",
     "/reports/satisfaction/?start=2026-01-01",
     "/reports/cards/",
+    "/reports/workload/",
+    "/reports/workload/?by=department&export=xlsx",
     "/reports/pareto/?by=responsible_department&kind=complaint",
 ]
 
