@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,6 +28,9 @@ class ReportFilters:
     site_ids: frozenset[int]
     department_id: int | None = None
     kind: str = ""
+    # A team or one person (dashboards): tickets they handle or took first, their cards,
+    # visits and ratings. None: everyone at the sites.
+    people: frozenset[int] | None = None
 
     @property
     def since(self) -> datetime:
@@ -53,6 +56,10 @@ class ReportFilters:
         return self.narrow(qs)
 
     def narrow(self, qs: QuerySet[Any], prefix: str = "") -> QuerySet[Any]:
+        if self.people is not None:
+            qs = qs.filter(
+                Q(**{f"{prefix}assignee_id__in": self.people}) | Q(**{f"{prefix}first_responder_id__in": self.people})
+            )
         if self.department_id is not None:
             qs = qs.filter(**{f"{prefix}department_id": self.department_id})
         if self.kind:

@@ -494,3 +494,111 @@ def workload(f: ReportFilters, by: str = "person", now: datetime | None = None) 
         item = row(r[key], r[name])
         item.handled, item.handling_minutes = r["n"], r["avg"]
     return sorted(rows.values(), key=lambda w: (-(w.handled + w.open_now), w.label))
+
+
+# --- dashboards -----------------------------------------------------------------------------
+
+
+def kpis(f: ReportFilters, now: datetime | None = None) -> dict[str, Any]:
+    """The dashboard's key figures for the period: a handful of aggregate queries."""
+    from kefu.tickets.models import WarningCard
+    from kefu.visits.models import Visit
+
+    now = now or timezone.now()
+    received = f.tickets().exclude(status=Status.CANCELLED)
+    t = received.aggregate(
+        received=Count("id"),
+        first_contact=Count("id", filter=Q(first_contact_resolved=True)),
+        **{k: v for k, v in compliance_columns(now).items() if k != "tickets"},
+    )
+    completed = f.narrow(
+        Ticket.objects.filter(site_id__in=f.site_ids, completed_at__gte=f.since, completed_at__lt=f.until)
+    )
+    c = completed.aggregate(
+        handled=Count("id"),
+        reopened=Count("id", filter=Q(reopen_count__gt=0)),
+        minutes=Avg("handling_minutes"),
+    )
+    current = f.narrow(Ticket.objects.filter(site_id__in=f.site_ids)).exclude(status__in=[*ENDED, *DONE_FOR_SLA])
+    o = current.aggregate(
+        open_now=Count("id"),
+        overdue_now=Count("id", filter=Q(resolve_due__lt=now) & ~Q(status=Status.SUSPENDED)),
+    )
+    rated = Ticket.objects.filter(site_id__in=f.site_ids, rated_at__gte=f.since, rated_at__lt=f.until)
+    if f.people is not None:
+        rated = rated.filter(rated_staff_id__in=f.people)
+    r = rated.aggregate(rated=Count("id"), good=Count("id", filter=Q(rating__gte=4)), stars=Avg("rating"))
+    visits = Visit.objects.filter(site_id__in=f.site_ids, due_at__gte=f.since, due_at__lt=f.until)
+    if f.people is not None:
+        visits = visits.filter(assignee_id__in=f.people)
+    done = Q(status=Visit.Status.DONE)
+    v = visits.exclude(status=Visit.Status.CANCELLED).aggregate(
+        due=Count("id"),
+        made=Count("id", filter=done),
+        on_time=Count("id", filter=done & Q(done_at__lte=F("due_at"))),
+        with_result=Count("id", filter=done & ~Q(result="")),
+        pleased=Count("id", filter=done & Q(result__in=[Visit.Result.SATISFIED, Visit.Result.ORDINARY])),
+    )
+    cards = WarningCard.objects.filter(
+        site_id__in=f.site_ids, issued_at__gte=f.since, issued_at__lt=f.until, revoked_at__isnull=True
+    )
+    if f.people is not None:
+        cards = cards.filter(staff_id__in=f.people)
+    k = cards.aggregate(
+        cards=Count("id"),
+        yellow=Count("id", filter=Q(color=WarningCard.Color.YELLOW)),
+        red=Count("id", filter=Q(color=WarningCard.Color.RED)),
+    )
+    return {
+        "received": t["received"],
+        "handled": c["handled"],
+        "open_now": o["open_now"],
+        "overdue_now": o["overdue_now"],
+        "respond_rate": percent(t["respond_on"], t["respond_on"] + t["respond_late"]),
+        "resolve_rate": percent(t["resolve_on"], t["resolve_on"] + t["resolve_late"]),
+        "first_contact_rate": percent(t["first_contact"], t["received"]),
+        "reopen_rate": percent(c["reopened"], c["handled"]),
+        "average_hours": None if c["minutes"] is None else round(c["minutes"] / 60, 1),
+        "rating_rate": percent(r["good"], r["rated"]),
+        "rating_average": None if r["stars"] is None else round(r["stars"], 2),
+        "visit_on_time_rate": percent(v["on_time"], v["made"]),
+        "visit_satisfied_rate": percent(v["pleased"], v["with_result"]),
+        "visits_due": v["due"],
+        "cards": k["cards"],
+        "yellow_cards": k["yellow"],
+        "red_cards": k["red"],
+    }
+
+
+# The dashboard's figures: label, unit ("%" figures change in percentage points), and
+# whether a rise is good news.
+KPI_LIST: tuple[tuple[str, Any, str, bool], ...] = (
+    ("received", gettext_lazy("受理"), "", True),
+    ("handled", gettext_lazy("办结"), "", True),
+    ("open_now", gettext_lazy("当前在办"), "", False),
+    ("overdue_now", gettext_lazy("当前超期"), "", False),
+    ("respond_rate", gettext_lazy("响应按时率"), "%", True),
+    ("resolve_rate", gettext_lazy("办结按时率"), "%", True),
+    ("first_contact_rate", gettext_lazy("一次解决率"), "%", True),
+    ("reopen_rate", gettext_lazy("重开率"), "%", False),
+    ("average_hours", gettext_lazy("平均处理用时(工作小时)"), "", False),
+    ("rating_rate", gettext_lazy("评分 4–5 星占比"), "%", True),
+    ("visit_on_time_rate", gettext_lazy("回访按时率"), "%", True),
+    ("visit_satisfied_rate", gettext_lazy("回访满意率"), "%", True),
+    ("cards", gettext_lazy("警告卡"), "", False),
+)
+NOW_FIGURES = frozenset({"open_now", "overdue_now"})
+
+
+def dashboard(f: ReportFilters, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Each key figure with its value in the previous period of the same length (环比) and
+    the change, marked good or bad news. Figures of "now" have no previous value."""
+    this, before = kpis(f, now), kpis(f.previous(), now)
+    out = []
+    for key, label, unit, rise_is_good in KPI_LIST:
+        value, previous = this[key], (None if key in NOW_FIGURES else before[key])
+        change = None if value is None or previous is None else round(value - previous, 1)
+        good = None if not change else (change > 0) == rise_is_good
+        out.append({"key": key, "label": str(label), "unit": unit, "value": value, "previous": previous,
+                    "change": change, "good": good})  # fmt: skip
+    return out

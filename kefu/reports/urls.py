@@ -5,6 +5,7 @@ from . import views
 app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("dashboard/", views.dashboard, name="dashboard"),
     path("volume/", views.volume, name="volume"),
     path("pareto/", views.pareto, name="pareto"),
     path("sla/", views.sla, name="sla"),

@@ -3,6 +3,7 @@ layout. Thin: the figures come from ``queries``."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -14,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from kefu.core.errors import PermissionDenied
 from kefu.core.excel import download, workbook
 from kefu.core.web import paginate
-from kefu.org.models import Staff
+from kefu.org.models import Role, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import departments, sites_for
 from kefu.org.web import current_site_ids, staff_view
@@ -383,3 +384,31 @@ def workload(request: HttpRequest, me: Staff) -> HttpResponse:
         request, me, "reports/workload.html", f, problems,
         page_title=title, rows=rows, chart=chart, by=by, groups=queries.WORKLOAD_GROUPS,
     )  # fmt: skip
+
+
+def dashboard_scope(me: Staff, f: ReportFilters) -> tuple[ReportFilters, str]:
+    """Directors and managers see their sites; a supervisor their team (those who report to
+    them, and themselves); everyone else their own work."""
+    if me.role in (Role.DIRECTOR, Role.MANAGER, Role.ADMIN):
+        return f, str(_("全部人员"))
+    if me.role == Role.SUPERVISOR:
+        team = frozenset(Staff.objects.filter(superior=me, is_active=True).values_list("id", flat=True)) | {me.id}
+        return replace(f, people=team), _("本组（{n} 人）").format(n=len(team))
+    return replace(f, people=frozenset({me.id})), str(_("本人"))
+
+
+@staff_view
+def dashboard(request: HttpRequest, me: Staff) -> HttpResponse:
+    """数据看板: the key figures of the period against the period before, for the reader's scope."""
+    f, problems = _filters(request, me)
+    f, scope = dashboard_scope(me, f)
+    figures = queries.dashboard(f)
+    v = queries.volume(f, "kind")
+    context: dict[str, Any] = {
+        "page_title": _("数据看板"), "scope": scope, "figures": figures, "previous": f.previous(),
+        "chart": {"buckets": v.buckets, "series": v.series},
+    }  # fmt: skip
+    if f.people is None:
+        context["by_department"] = queries.sla_compliance(f, "department")["rows"]
+        context["workloads"] = {w.label: w for w in queries.workload(f, "department")}
+    return _page(request, me, "reports/dashboard.html", f, problems, **context)

@@ -54,6 +54,8 @@ PAGES = [
     "/surveys/summary/?print=1",
     "/surveys/summary/?export=xlsx",
     "/reports/",
+    "/reports/dashboard/",
+    "/reports/dashboard/?start=2026-01-01&site=1",
     "/reports/volume/?by=channel",
     "/reports/volume/?start=2026-01-01&end=2026-12-31&by=category",
     "/reports/pareto/?by=building",
