@@ -409,6 +409,6 @@ def dashboard(request: HttpRequest, me: Staff) -> HttpResponse:
         "chart": {"buckets": v.buckets, "series": v.series},
     }  # fmt: skip
     if f.people is None:
-        context["by_department"] = queries.sla_compliance(f, "department")["rows"]
-        context["workloads"] = {w.label: w for w in queries.workload(f, "department")}
+        loads = {w.label: w for w in queries.workload(f, "department")}
+        context["by_department"] = [(r, loads.get(r.label)) for r in queries.sla_compliance(f, "department")["rows"]]
     return _page(request, me, "reports/dashboard.html", f, problems, **context)

@@ -54,3 +54,8 @@ def test_each_role_sees_its_own_scope(world, client, month, who, scope, departme
     assert f'id="scope">{scope}<' in page
     assert ('id="departments"' in page) is departments
     assert 'data-kpi="resolve_rate"' in page and 'id="report-chart"' in page
+    if departments:
+        # 工程部: #3 and #7 open now (October's repair too), #3 overdue; no department: no open work.
+        row = page.split('data-label="工程部"')[1].split("</tr>")[0]
+        assert row.endswith('<td class="num">3</td><td class="num">1</td>')
+        assert page.split('data-label="未派部门"')[1].split("</tr>")[0].count("—") == 2
