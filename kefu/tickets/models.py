@@ -280,6 +280,10 @@ class Ticket(models.Model):
             models.Index(fields=["first_responder", "status"], name="ticket_first_responder_status"),
             models.Index(fields=["resolve_due"], name="ticket_resolve_due"),
             models.Index(fields=["number"], name="ticket_number"),
+            # Reports read a period of one site's tickets by receipt or by completion
+            # (docs/decisions/0004).
+            models.Index(fields=["site", "created_at"], name="ticket_site_created"),
+            models.Index(fields=["site", "completed_at"], name="ticket_site_completed"),
             # The SLA sweep reads only tickets with something due; most have nothing.
             models.Index(
                 fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="ticket_next_check_due"
