@@ -19,6 +19,7 @@ from kefu.core.models import Counter
 from kefu.customers.models import Customer, CustomerEvent, CustomerUnit, Unit
 from kefu.customers.services import CustomerData, UnitLink, customer_create
 from kefu.org.models import Role, Site, Staff
+from kefu.reports.models import MonthlyReport
 from kefu.surveys.models import Batch, Questionnaire
 from kefu.tickets.models import Ticket, WarningCard
 from kefu.visits.models import Visit, VisitCampaign
@@ -91,6 +92,7 @@ def wipe() -> None:
     try:
         Visit.objects.filter(site_id__in=site_ids).delete()
         VisitCampaign.objects.filter(site_id__in=site_ids).delete()
+        MonthlyReport.objects.filter(site_id__in=site_ids).delete()
         Batch.objects.filter(site_id__in=site_ids).delete()
         # The demo's questionnaires, unless a real batch elsewhere uses them.
         Questionnaire.objects.filter(created_by__in=demo_staff(), batches__isnull=True).delete()

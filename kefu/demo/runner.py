@@ -5,15 +5,17 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
 from kefu.customers.models import Customer, Unit
 from kefu.org.models import Role, Site, Staff
+from kefu.reports.models import MonthlyReport
+from kefu.reports.services import monthly_report_build
 from kefu.tickets.lifecycle import Status
 from kefu.tickets.models import Ticket
 from kefu.tickets.services.cards import sla_sweep
@@ -99,6 +101,18 @@ def _build(options: Options, ref: Reference, anchor: datetime, lap: Callable[[st
     planned = plan_open_visits(anchor) + after.visits_open
     late = visits_overdue_sweep(now=anchor, quiet=True, limit=10**9)
     lap(f"待回访任务（{planned} 个，其中超期 {late} 个）")
+    built = monthly_reports(anchor, sites.values())
+    lap(f"客服月报（{built} 份）")
+
+
+def monthly_reports(anchor: datetime, sites: Iterable[Site]) -> int:
+    """Last month's report of each site, built as the worker builds it on the 1st."""
+    month = (timezone.localtime(anchor).date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    built = 0
+    for site in sites:
+        report = MonthlyReport.objects.create(site=site, month=month)
+        built += monthly_report_build(report.pk).status == MonthlyReport.Status.READY
+    return built
 
 
 def plan_open_visits(anchor: datetime) -> int:

@@ -14,4 +14,6 @@ urlpatterns = [
     path("satisfaction/", views.satisfaction, name="satisfaction"),
     path("cards/", views.cards, name="cards"),
     path("workload/", views.workload, name="workload"),
+    path("monthly/", views.monthly_list, name="monthly_list"),
+    path("monthly/<int:pk>/", views.monthly_detail, name="monthly"),
 ]

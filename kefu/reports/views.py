@@ -4,26 +4,31 @@ layout. Thin: the figures come from ``queries``."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, timedelta
+from io import BytesIO
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
 
-from kefu.core.errors import PermissionDenied
+from kefu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.excel import download, workbook
 from kefu.core.web import paginate
 from kefu.org.models import Role, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
-from kefu.org.queries import departments, sites_for
+from kefu.org.queries import departments, site_ids_for, sites_for
 from kefu.org.web import current_site_ids, staff_view
 from kefu.tickets.lifecycle import Kind
 from kefu.visits.models import Visit
 
-from . import queries
+from . import queries, services
 from .filters import ReportFilters, parse_filters
+from .models import MonthlyReport
 
 REPORT_LINKS = (
     ("reports:volume", gettext_lazy("工单量")),
@@ -34,8 +39,14 @@ REPORT_LINKS = (
     ("reports:satisfaction", gettext_lazy("满意度趋势")),
     ("reports:cards", gettext_lazy("警告卡统计")),
     ("reports:workload", gettext_lazy("工作量")),
+    ("reports:monthly_list", gettext_lazy("客服月报")),
 )
 CATALOGUE = (
+    (
+        "reports:monthly_list",
+        gettext_lazy("客服月报"),
+        gettext_lazy("每个项目每月一份：主要指标、主要问题、时限、满意度、警告卡、重点投诉和工作小结"),
+    ),
     (
         "reports:volume",
         gettext_lazy("工单量统计"),
@@ -412,3 +423,158 @@ def dashboard(request: HttpRequest, me: Staff) -> HttpResponse:
         loads = {w.label: w for w in queries.workload(f, "department")}
         context["by_department"] = [(r, loads.get(r.label)) for r in queries.sla_compliance(f, "department")["rows"]]
     return _page(request, me, "reports/dashboard.html", f, problems, **context)
+
+
+# --- the monthly report ---------------------------------------------------------------------
+
+
+def _int(value: Any) -> int:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else 0
+
+
+def _month(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(f"{value}-01") if value else None
+    except ValueError:
+        return None
+
+
+@staff_view
+def monthly_list(request: HttpRequest, me: Staff) -> HttpResponse:
+    """客服月报: the months kept per site, and the form to generate one."""
+    _reader(me)
+    sites = sites_for(me).filter(id__in=current_site_ids(request, me))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        site = sites.filter(pk=_int(request.POST.get("site"))).first()
+        try:
+            if site is None:
+                raise ValidationFailed(_("请选择项目"), field="site")
+            report = services.monthly_report_request(site=site, month=_month(request.POST.get("month")), actor=me)
+        except DomainError as exc:
+            errors = exc.fields or {"form": [exc.message]}
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("月报已开始生成，稍候刷新即可查看"))
+            return redirect("reports:monthly", pk=report.pk)
+    page = paginate(request, MonthlyReport.objects.filter(site__in=sites).select_related("site"))
+    last_month = (timezone.localdate().replace(day=1) - timedelta(days=1)).replace(day=1)
+    return render(
+        request,
+        "reports/monthly_list.html",
+        {
+            "page_title": _("客服月报"),
+            "page": page,
+            "rows": page.object_list,
+            "sites": sites,
+            "errors": errors,
+            "can_write": me.role in services.WRITERS,
+            "default_month": last_month,
+        },
+        status=422 if errors else 200,
+    )
+
+
+@staff_view
+def monthly_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    _reader(me)
+    report = (
+        MonthlyReport.objects.select_related("site", "summary_by").filter(pk=pk, site_id__in=site_ids_for(me)).first()
+    )
+    if report is None:
+        raise NotFound(_("月报不存在"))
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            services.monthly_report_summary_update(
+                report=report,
+                actor=me,
+                version=_int(request.POST.get("version")),
+                summary=request.POST.get("summary", ""),
+            )
+        except DomainError as exc:
+            errors = exc.fields or {"summary": [exc.message]}
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("工作小结已保存"))
+            return redirect("reports:monthly", pk=report.pk)
+    if request.GET.get("export") == "xlsx" and report.status == MonthlyReport.Status.READY:
+        return download(monthly_workbook(report), f"客服月报_{report.site.name}_{report.month:%Y-%m}.xlsx")
+    g = report.figures or {}
+    chart = {
+        "kinds": [{"name": r["label"], "value": r["n"]} for r in g.get("volume", {}).get("rows", [])],
+        "categories": [r["label"] for r in g.get("top_categories", [])],
+        "counts": [r["n"] for r in g.get("top_categories", [])],
+        "cumulative": [r["cumulative"] for r in g.get("top_categories", [])],
+    }
+    return render(
+        request,
+        "reports/monthly_detail.html",
+        {
+            "page_title": _("客服月报"),
+            "report": report,
+            "g": g,
+            "chart": chart,
+            "errors": errors,
+            "can_write": me.role in services.WRITERS,
+        },
+        status=422 if errors else 200,
+    )
+
+
+def monthly_workbook(report: MonthlyReport) -> bytes:
+    """The month in Excel: one sheet per part, figures as numbers."""
+    g = report.figures
+    s = g.get("satisfaction") or {}
+    sla_rows = [*g["sla"]["rows"], g["sla"]["overall"]]
+    sheets: list[tuple[str, list[str], list[list[Any]]]] = [
+        (
+            _("概况"),
+            [_("指标"), _("本月"), _("上月"), _("变化")],
+            [[k["label"] + (" (%)" if k["unit"] == "%" else ""), k["value"], k["previous"], k["change"]]
+             for k in g["kpis"]] + [[_("工作小结"), report.summary, None, None]],
+        ),
+        (
+            _("工单量"),
+            [_("类型"), _("件数"), _("占比%")],
+            [[r["label"], r["n"], r["share"]] for r in g["volume"]["rows"]] + [[_("合计"), g["volume"]["total"], 100]],
+        ),
+        (
+            _("主要问题"),
+            [_("分类"), _("件数"), _("占比%"), _("累计占比%"), _("类别")],
+            [[r["label"], r["n"], r["share"], r["cumulative"], r["group"]] for r in g["top_categories"]],
+        ),
+        (
+            _("时限"),
+            [_("部门"), _("工单数"), _("响应按时率%"), _("到场按时率%"), _("办结按时率%")],
+            [[r["label"], r["tickets"], r["respond_rate"], r["arrive_rate"], r["resolve_rate"]] for r in sla_rows],
+        ),
+        (
+            _("满意度"),
+            [_("指标"), _("数值")],
+            [[_("评分数"), s.get("rated")], [_("平均分"), s.get("rating_average")],
+             [_("4–5 星占比%"), s.get("rating_rate")], [_("回访满意率%"), s.get("visit_rate")],
+             [_("调查满意率%"), s.get("survey_rate")]],
+        ),
+        (
+            _("警告卡"),
+            [_("责任人"), _("蓝牌"), _("黄牌"), _("红牌"), _("合计")],
+            [[p["name"], p["blue"], p["yellow"], p["red"], p["total"]] for p in g["cards"]["top"]],
+        ),
+        (
+            _("投诉"),
+            [_("工单号"), _("内容"), _("状态"), _("重大"), _("责任部门")],
+            [[c["number"], c["content"], c["status"], _("是") if c["major"] else "", c["department"]]
+             for c in g["complaints"]["notable"]],
+        ),
+    ]  # fmt: skip
+    wb = Workbook(write_only=True)
+    for title, headers, rows in sheets:
+        ws = wb.create_sheet(title=str(title)[:31])
+        ws.append([str(h) for h in headers])
+        for row in rows:
+            ws.append(list(row))
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()

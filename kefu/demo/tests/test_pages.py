@@ -8,6 +8,7 @@ import pytest
 from kefu.customers.models import Customer
 from kefu.demo.tests.test_demo import run_demo
 from kefu.org.models import Staff
+from kefu.reports.models import MonthlyReport
 from kefu.surveys.models import Batch
 from kefu.tickets.models import Ticket
 from kefu.visits.models import Visit
@@ -55,6 +56,7 @@ PAGES = [
     "/surveys/summary/?export=xlsx",
     "/reports/",
     "/reports/dashboard/",
+    "/reports/monthly/",
     "/reports/dashboard/?start=2026-01-01&site=1",
     "/reports/volume/?by=channel",
     "/reports/volume/?start=2026-01-01&end=2026-12-31&by=category",
@@ -90,6 +92,8 @@ def test_every_page_answers_without_error_for_every_role(client, username):
         f"/customers/{some_customer.pk}/edit/",
         f"/visits/{some_visit.pk}/",
         f"/surveys/batches/{some_batch.pk}/",
+        f"/reports/monthly/{MonthlyReport.objects.filter(site__code='CH').get().pk}/",
+        f"/reports/monthly/{MonthlyReport.objects.filter(site__code='CH').get().pk}/?export=xlsx",
     ]
     answers = {path: client.get(path).status_code for path in pages}
     assert all(code in (200, 403, 404) for code in answers.values()), answers
