@@ -157,15 +157,15 @@ def pareto(f: ReportFilters, dimension: str = "category") -> list[ParetoRow]:
         # Only a complaint has a responsible department and person (from its investigation).
         qs = qs.filter(kind=Kind.COMPLAINT)
     grouped = qs.values(dim=_dimension_field(dimension)).annotate(n=Count("id")).order_by("-n", "dim")
-    rows = [(row["dim"], row["n"]) for row in grouped]
+    # Ties in label order, the same on every database (they sort empty values differently).
+    rows = sorted(((row["dim"] or _unknown(dimension), row["n"]) for row in grouped), key=lambda r: (-r[1], str(r[0])))
     total = sum(n for _dim, n in rows)
     out, running = [], 0
     for dim, n in rows:
         before = percent(running, total) or 0.0
         running += n
         group = "A" if before < 80 else "B" if before < 90 else "C"
-        label = dim if dim else _unknown(dimension)
-        out.append(ParetoRow(str(label), n, percent(n, total), percent(running, total), group))
+        out.append(ParetoRow(str(dim), n, percent(n, total), percent(running, total), group))
     return out
 
 
