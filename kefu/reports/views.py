@@ -109,6 +109,12 @@ def _page(
     )
 
 
+def _by(request: HttpRequest, choices: Any, default: str) -> str:
+    """The grouping asked for, if it is one of ``choices``; else ``default``."""
+    value = request.GET.get("by", default)
+    return value if value in choices else default
+
+
 def _period(f: ReportFilters) -> str:
     return f"{f.start:%Y%m%d}-{f.end:%Y%m%d}"
 
@@ -125,9 +131,7 @@ def volume(request: HttpRequest, me: Staff) -> HttpResponse:
     """工单量统计: received per day or month, by kind, channel or category."""
     _reader(me)
     f, problems = _filters(request, me)
-    dimension = request.GET.get("by", "kind")
-    if dimension not in queries.VOLUME_DIMENSIONS:
-        dimension = "kind"
+    dimension = _by(request, queries.VOLUME_DIMENSIONS, "kind")
     v = queries.volume(f, dimension)
     title = _("工单量统计")
     if request.GET.get("export") == "xlsx":
@@ -151,9 +155,7 @@ def pareto(request: HttpRequest, me: Staff) -> HttpResponse:
     """排列图: what most of the tickets are about, by category, building, department or handler."""
     _reader(me)
     f, problems = _filters(request, me)
-    dimension = request.GET.get("by", "category")
-    if dimension not in queries.PARETO_DIMENSIONS:
-        dimension = "category"
+    dimension = _by(request, queries.PARETO_DIMENSIONS, "category")
     rows = queries.pareto(f, dimension)
     title = _("排列图")
     label = str(queries.PARETO_DIMENSIONS[dimension])
@@ -179,9 +181,7 @@ def sla(request: HttpRequest, me: Staff) -> HttpResponse:
     """时限达成率: response, arrival and resolution on time, by department or handler."""
     _reader(me)
     f, problems = _filters(request, me)
-    by = request.GET.get("by", "department")
-    if by not in queries.SLA_GROUPS:
-        by = "department"
+    by = _by(request, queries.SLA_GROUPS, "department")
     figures = queries.sla_compliance(f, by)
     title = _("时限达成率")
     rows = [*figures["rows"], figures["overall"]]
@@ -219,9 +219,7 @@ def resolution(request: HttpRequest, me: Staff) -> HttpResponse:
     """一次解决率与重开率, by kind, department or first responder."""
     _reader(me)
     f, problems = _filters(request, me)
-    by = request.GET.get("by", "kind")
-    if by not in queries.RESOLUTION_GROUPS:
-        by = "kind"
+    by = _by(request, queries.RESOLUTION_GROUPS, "kind")
     figures = queries.resolution(f, by)
     rows = [*figures["rows"], figures["overall"]]
     title = _("一次解决率与重开率")
@@ -371,9 +369,7 @@ def workload(request: HttpRequest, me: Staff) -> HttpResponse:
     """工作量统计: open, overdue, received, handled and average handling time per person or department."""
     _reader(me)
     f, problems = _filters(request, me)
-    by = request.GET.get("by", "person")
-    if by not in queries.WORKLOAD_GROUPS:
-        by = "person"
+    by = _by(request, queries.WORKLOAD_GROUPS, "person")
     rows = queries.workload(f, by)
     title = _("工作量统计")
     if request.GET.get("export") == "xlsx":
