@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "kefu.visits",
     "kefu.surveys",
     "kefu.reports",
+    "kefu.appraisal",
     "kefu.notify",
     "kefu.demo",
 ]

@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from .models import Period, RewardPenalty, Scheme
+
+
+@admin.register(Scheme)
+class SchemeAdmin(admin.ModelAdmin):
+    list_display = ("role", "handled_target", "sheet_share", "praise_points")
+
+
+@admin.register(Period)
+class PeriodAdmin(admin.ModelAdmin):
+    list_display = ("name", "start", "end", "status", "computed_at")
+
+
+@admin.register(RewardPenalty)
+class RewardPenaltyAdmin(admin.ModelAdmin):
+    list_display = ("day", "staff", "kind", "points", "amount", "reason")
+    list_filter = ("kind",)
