@@ -16,6 +16,7 @@ urlpatterns = [
     path("visits/", include("kefu.visits.urls")),
     path("surveys/", include("kefu.surveys.urls")),
     path("reports/", include("kefu.reports.urls")),
+    path("appraisal/", include("kefu.appraisal.urls")),
     path("notifications/", include("kefu.notify.urls")),
     path("c/<str:token>/", customer_confirm, name="confirm_link"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -90,6 +90,8 @@ def period_compute(*, period: Period, actor: Staff | None = None) -> int:
                     "kpi_score": score,
                     "adjustments": adjust,
                     "total": combined(score, sheet, adjust, r),
+                    "signed_by": None,
+                    "signed_at": None,
                 },
             )
         Appraisal.objects.filter(period=period).exclude(staff__in=staff).delete()
@@ -115,3 +117,20 @@ def _rank(period: Period) -> None:
         row.rank = rank
         previous = (row.role, row.total)
     Appraisal.objects.bulk_update(rows, ["rank"])
+
+
+def appraisal_sign(*, appraisal: Appraisal, actor: Staff) -> Appraisal:
+    """签核: the person's superior, or a manager or director of the period's sites, confirms
+    the result. Once signed it stays signed; recomputing the period clears it."""
+    period_sites = set(appraisal.period.sites.values_list("id", flat=True))
+    is_superior = appraisal.staff.superior_id == actor.id
+    is_manager = actor.role in MANAGERS and period_sites & site_ids_for(actor)
+    if not (is_superior or is_manager):
+        raise PermissionDenied(_("只有直属上级或经理可以签核"))
+    if appraisal.staff_id == actor.id:
+        raise PermissionDenied(_("不能签核自己的考核结果"))
+    if appraisal.total is None:
+        raise ValidationFailed(_("尚无考核得分，不能签核"))
+    Appraisal.objects.filter(pk=appraisal.pk, signed_at__isnull=True).update(signed_by=actor, signed_at=timezone.now())
+    appraisal.refresh_from_db()
+    return appraisal

@@ -57,6 +57,7 @@ PAGES = [
     "/reports/",
     "/reports/dashboard/",
     "/reports/monthly/",
+    "/appraisal/",
     "/reports/dashboard/?start=2026-01-01&site=1",
     "/reports/volume/?by=channel",
     "/reports/volume/?start=2026-01-01&end=2026-12-31&by=category",

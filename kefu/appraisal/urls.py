@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "appraisal"
+urlpatterns = [
+    path("", views.period_list, name="periods"),
+    path("periods/<int:pk>/", views.period_detail, name="period"),
+    path("periods/<int:pk>/compute/", views.period_compute, name="compute"),
+    path("results/<int:pk>/", views.appraisal_detail, name="detail"),
+    path("results/<int:pk>/sign/", views.appraisal_sign, name="sign"),
+]

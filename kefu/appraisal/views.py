@@ -1,0 +1,178 @@
+"""Appraisal pages: periods, the ranking, one person's result with its figures, sign-off."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kefu.core.errors import DomainError, NotFound
+from kefu.core.excel import download, workbook
+from kefu.core.web import paginate
+from kefu.org.models import Staff
+from kefu.org.permissions import SUPERVISING_ROLES
+from kefu.org.queries import site_ids_for, sites_for
+from kefu.org.web import staff_view
+
+from . import services
+from .models import Appraisal, Period
+from .queries import KPI_LABELS
+
+
+def _date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _periods(me: Staff) -> Any:
+    return Period.objects.filter(sites__in=site_ids_for(me)).distinct()
+
+
+def _visible(me: Staff) -> Q:
+    """Whose results ``me`` may read: managers and directors everyone at their sites, a
+    supervisor their team, everyone their own."""
+    if me.role in services.MANAGERS:
+        return Q(staff__sites__in=site_ids_for(me))
+    if me.role in SUPERVISING_ROLES:
+        return Q(staff__superior=me) | Q(staff=me)
+    return Q(staff=me)
+
+
+@staff_view
+def period_list(request: HttpRequest, me: Staff) -> HttpResponse:
+    """考核期: the periods, and (managers) the form to set one up."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            sites = list(sites_for(me).filter(pk__in=[s for s in request.POST.getlist("sites") if s.isdigit()]))
+            period = services.period_create(
+                name=request.POST.get("name", ""), start=_date(request.POST.get("start")),
+                end=_date(request.POST.get("end")), sites=sites, actor=me,
+            )  # fmt: skip
+            services.period_compute(period=period, actor=me)
+        except DomainError as exc:
+            errors = exc.fields or {"form": [exc.message]}
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("考核期已设立，考核结果已按数据计算"))
+            return redirect("appraisal:period", pk=period.pk)
+    page = paginate(request, _periods(me))
+    return render(
+        request,
+        "appraisal/periods.html",
+        {
+            "page_title": _("绩效考核"),
+            "page": page,
+            "rows": page.object_list,
+            "sites": sites_for(me),
+            "errors": errors,
+            "form": request.POST if errors else {},
+            "can_manage": me.role in services.MANAGERS,
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _period_for(me: Staff, pk: int) -> Period:
+    period = _periods(me).filter(pk=pk).first()
+    if period is None:
+        raise NotFound(_("考核期不存在"))
+    return period
+
+
+@staff_view
+def period_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    """The ranking within each role; each reader sees the results they may read."""
+    period = _period_for(me, pk)
+    rows = (
+        Appraisal.objects.filter(period=period)
+        .filter(_visible(me))
+        .select_related("staff", "staff__department", "signed_by")
+        .distinct()
+        .order_by("role", "rank", "staff_id")
+    )
+    if request.GET.get("export") == "xlsx":
+        headers = [_("岗位"), _("姓名"), _("部门"), _("指标得分"), _("评分表得分"), _("奖惩加减分"), _("综合得分"),
+                   _("排名"), _("签核")]  # fmt: skip
+        data = [[a.get_role_display(), a.staff.name, a.staff.department.name if a.staff.department else "",
+                 a.kpi_score, a.sheet_score, a.adjustments, a.total, a.rank,
+                 a.signed_by.name if a.signed_by else ""] for a in rows]  # fmt: skip
+        return download(workbook(str(period), headers, data), f"绩效考核_{period.name}.xlsx")
+    return render(
+        request,
+        "appraisal/period.html",
+        {"page_title": period.name, "period": period, "rows": rows, "can_manage": me.role in services.MANAGERS},
+    )
+
+
+@staff_view
+@require_POST
+def period_compute(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    period = _period_for(me, pk)
+    try:
+        n = services.period_compute(period=period, actor=me)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已重新计算 {n} 人的考核结果").format(n=n))
+    return redirect("appraisal:period", pk=period.pk)
+
+
+def _appraisal_for(me: Staff, pk: int) -> Appraisal:
+    found = (
+        Appraisal.objects.filter(pk=pk, period__in=_periods(me))
+        .filter(_visible(me))
+        .select_related("period", "staff", "signed_by")
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("考核结果不存在"))
+    return found
+
+
+@staff_view
+def appraisal_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    """One person's result: each KPI's figure, score and weight; cards, praise, the ledger."""
+    a = _appraisal_for(me, pk)
+    rules = services.rules_for(a.role)
+    k = a.kpis or {}
+    scores = k.get("scores", {})
+    kpis = [
+        {"code": code, "label": KPI_LABELS[code], "value": k.get(code), "score": scores.get(code),
+         "weight": rules.weights.get(code, 0), "unit": "" if code == "handled" else "%"}
+        for code in KPI_LABELS if rules.weights.get(code)
+    ]  # fmt: skip
+    can_sign = a.staff_id != me.id and (a.staff.superior_id == me.id or me.role in services.MANAGERS)
+    return render(
+        request,
+        "appraisal/detail.html",
+        {
+            "page_title": _("考核结果"),
+            "a": a,
+            "kpis": kpis,
+            "rules": rules,
+            "cards": k.get("cards", {}),
+            "can_sign": can_sign and a.signed_at is None and a.total is not None,
+        },
+    )
+
+
+@staff_view
+@require_POST
+def appraisal_sign(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    a = _appraisal_for(me, pk)
+    try:
+        services.appraisal_sign(appraisal=a, actor=me)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已签核"))
+    return redirect("appraisal:detail", pk=a.pk)
