@@ -135,3 +135,59 @@ class RewardPenalty(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff} {self.get_kind_display()} {self.points}"
+
+
+class SheetTemplate(models.Model):
+    """评分表: sections of items, each scored from 0 to its maximum by a superior."""
+
+    name = models.CharField(_("名称"), max_length=100)
+    role = models.CharField(_("适用岗位"), max_length=20, choices=Role.choices, blank=True, help_text=_("为空表示通用"))
+    is_active = models.BooleanField(_("启用"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("评分表模板")
+        verbose_name_plural = _("评分表模板")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SheetItem(models.Model):
+    template = models.ForeignKey(SheetTemplate, on_delete=models.CASCADE, related_name="items")
+    section = models.CharField(_("类别"), max_length=50)
+    text = models.CharField(_("评分项"), max_length=200)
+    max_score = models.PositiveSmallIntegerField(_("满分"), default=5)
+    position = models.PositiveSmallIntegerField(_("序号"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["template", "position"], name="sheet_item_position_unique"),
+            models.CheckConstraint(condition=Q(max_score__gte=1, max_score__lte=100), name="sheet_item_max_1_100"),
+        ]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Sheet(models.Model):
+    """One scorer's filled sheet for one person's appraisal."""
+
+    appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="sheets")
+    template = models.ForeignKey(SheetTemplate, on_delete=models.PROTECT, related_name="+")
+    scorer = models.ForeignKey(Staff, verbose_name=_("评分人"), on_delete=models.PROTECT, related_name="+")
+    scores = models.JSONField(_("各项得分"), default=dict)
+    points = models.PositiveIntegerField(_("得分"))
+    max_points = models.PositiveIntegerField(_("满分"))
+    score = models.DecimalField(_("百分制得分"), max_digits=6, decimal_places=2)
+    submitted_at = models.DateTimeField(_("评分时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("评分表")
+        verbose_name_plural = _("评分表")
+        ordering = ["submitted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["appraisal", "template", "scorer"], name="sheet_once_per_scorer"),
+        ]

@@ -21,7 +21,7 @@ class Rules:
     praise_points: int = 2
 
 
-def _d(value: float | int | Decimal) -> Decimal:
+def to_points(value: float | int | Decimal) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
@@ -37,9 +37,9 @@ def kpi_scores(figures: dict[str, Any], rules: Rules) -> dict[str, Decimal | Non
         if value is None:
             out[code] = None
         elif code == "handled":
-            out[code] = _d(min(100, value * 100 / (rules.handled_target * months)))
+            out[code] = to_points(min(100, value * 100 / (rules.handled_target * months)))
         else:
-            out[code] = _d(value)
+            out[code] = to_points(value)
     return out
 
 
@@ -49,7 +49,7 @@ def kpi_score(scores: dict[str, Decimal | None], rules: Rules) -> Decimal | None
     total_weight = sum(w for w, _s in weighted)
     if not total_weight:
         return None
-    return _d(sum(w * s for w, s in weighted) / total_weight)
+    return to_points(sum(w * s for w, s in weighted) / total_weight)
 
 
 def adjustments(figures: dict[str, Any], rules: Rules) -> Decimal:
@@ -57,7 +57,7 @@ def adjustments(figures: dict[str, Any], rules: Rules) -> Decimal:
     cards = figures.get("cards", {})
     taken = sum(rules.card_points.get(color, 0) * n for color, n in cards.items())
     given = rules.praise_points * figures.get("praise", 0)
-    return _d(given - taken + float(figures.get("rewards", 0)) - float(figures.get("penalties", 0)))
+    return to_points(given - taken + float(figures.get("rewards", 0)) - float(figures.get("penalties", 0)))
 
 
 def combined(kpi: Decimal | None, sheet: Decimal | None, adjust: Decimal, rules: Rules) -> Decimal | None:
@@ -73,4 +73,4 @@ def combined(kpi: Decimal | None, sheet: Decimal | None, adjust: Decimal, rules:
         share = Decimal(rules.sheet_share) / 100
         base = kpi * (1 - share) + sheet * share
     assert base is not None
-    return _d(max(Decimal(0), base + adjust))
+    return to_points(max(Decimal(0), base + adjust))

@@ -13,9 +13,9 @@ from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.org.models import Role, Site, Staff
 from kefu.org.queries import site_ids_for
 
-from .models import DEFAULT_WEIGHTS, Appraisal, Period, Scheme
+from .models import DEFAULT_WEIGHTS, Appraisal, Period, Scheme, Sheet, SheetItem, SheetTemplate
 from .queries import figures_for
-from .scoring import Rules, adjustments, combined, kpi_score, kpi_scores
+from .scoring import Rules, adjustments, combined, kpi_score, kpi_scores, to_points
 
 MANAGERS = frozenset({Role.MANAGER, Role.DIRECTOR})
 APPRAISED = tuple(DEFAULT_WEIGHTS)
@@ -134,3 +134,115 @@ def appraisal_sign(*, appraisal: Appraisal, actor: Staff) -> Appraisal:
     Appraisal.objects.filter(pk=appraisal.pk, signed_at__isnull=True).update(signed_by=actor, signed_at=timezone.now())
     appraisal.refresh_from_db()
     return appraisal
+
+
+# --- score sheets ---------------------------------------------------------------------------
+
+
+def parse_sheet_items(text: str) -> list[tuple[str, str, int]]:
+    """Items from a textarea, one a line: ``类别|评分项|满分`` (满分 may be left out: 5).
+    Errors name the line."""
+    items: list[tuple[str, str, int]] = []
+    problems: list[str] = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in line.replace("｜", "|").split("|")]
+        section, item = [*parts, "", ""][:2]
+        top = parts[2] if len(parts) > 2 and parts[2] else "5"
+        if not section or not item or len(section) > 50 or len(item) > 200:
+            problems.append(
+                _("第 {n} 行：请按“类别|评分项|满分”填写（类别不超过 50 字，评分项不超过 200 字）").format(n=number)
+            )
+        elif not top.isdigit() or not 1 <= int(top) <= 100:
+            problems.append(_("第 {n} 行：满分应为 1–100 的整数").format(n=number))
+        else:
+            items.append((section, item, int(top)))
+    if problems:
+        raise ValidationFailed(problems[0], fields={"items": problems})
+    if not items:
+        raise ValidationFailed(_("请至少填写一个评分项"), field="items")
+    if len(items) > 200:
+        raise ValidationFailed(_("评分项不能超过 200 个"), field="items")
+    return items
+
+
+def sheet_template_create(*, name: str, role: str, items: list[tuple[str, str, int]], actor: Staff) -> SheetTemplate:
+    if actor.role not in MANAGERS:
+        raise PermissionDenied(_("只有客服经理和总监可以编辑评分表"))
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationFailed(_("请填写名称（不超过 100 字）"), field="name")
+    if role and role not in Role.values:
+        raise ValidationFailed(_("岗位不正确"), field="role")
+    with transaction.atomic():
+        template = SheetTemplate.objects.create(name=name, role=role)
+        SheetItem.objects.bulk_create(
+            SheetItem(template=template, section=s, text=t, max_score=m, position=i)
+            for i, (s, t, m) in enumerate(items, start=1)
+        )
+    return template
+
+
+def may_score(actor: Staff, appraisal: Appraisal) -> bool:
+    """The person's direct superior, or a manager or director of the period's sites; never oneself."""
+    if appraisal.staff_id == actor.id:
+        return False
+    if appraisal.staff.superior_id == actor.id:
+        return True
+    sites = set(appraisal.period.sites.values_list("id", flat=True))
+    return actor.role in MANAGERS and bool(sites & site_ids_for(actor))
+
+
+def sheet_submit(*, appraisal: Appraisal, template: SheetTemplate, actor: Staff, scores: dict[str, str]) -> Sheet:
+    """Score every item of the sheet (0 to its maximum); the sheet's score out of 100 joins
+    the person's total, which is re-ranked at once. Scoring again replaces one's own sheet."""
+    if not may_score(actor, appraisal):
+        raise PermissionDenied(_("只有直属上级或经理可以评分"))
+    if appraisal.period.status == Period.Status.CLOSED:
+        raise ValidationFailed(_("考核期已结束，不能再评分"))
+    if not template.is_active or (template.role and template.role != appraisal.role):
+        raise ValidationFailed(_("该评分表不适用于此岗位"), field="template")
+    items = list(template.items.all())
+    errors: dict[str, list[str]] = {}
+    points: dict[str, int] = {}
+    for item in items:
+        raw = str(scores.get(str(item.id), "")).strip()
+        if not raw.isdigit() or int(raw) > item.max_score:
+            errors[f"item-{item.id}"] = [
+                _("第 {n} 项：请填写 0–{max} 的整数").format(n=item.position, max=item.max_score)
+            ]
+        else:
+            points[str(item.id)] = int(raw)
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
+    got, top = sum(points.values()), sum(item.max_score for item in items)
+    with transaction.atomic():
+        sheet, _created = Sheet.objects.update_or_create(
+            appraisal=appraisal,
+            template=template,
+            scorer=actor,
+            defaults={
+                "scores": points,
+                "points": got,
+                "max_points": top,
+                "score": to_points(got * 100 / top),
+                "submitted_at": timezone.now(),
+            },
+        )
+        _refresh_total(appraisal)
+    return sheet
+
+
+def _refresh_total(appraisal: Appraisal) -> None:
+    """The sheet score is the mean of the person's sheets; the total and the role's ranks follow."""
+    scores = list(Sheet.objects.filter(appraisal=appraisal).values_list("score", flat=True))
+    sheet_score = to_points(sum(scores) / len(scores)) if scores else None
+    rules = rules_for(appraisal.role)
+    total = combined(appraisal.kpi_score, sheet_score, appraisal.adjustments, rules)
+    Appraisal.objects.filter(pk=appraisal.pk).update(
+        sheet_score=sheet_score, total=total, signed_by=None, signed_at=None
+    )
+    _rank(appraisal.period)
+    appraisal.refresh_from_db()

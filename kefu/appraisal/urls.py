@@ -9,4 +9,5 @@ urlpatterns = [
     path("periods/<int:pk>/compute/", views.period_compute, name="compute"),
     path("results/<int:pk>/", views.appraisal_detail, name="detail"),
     path("results/<int:pk>/sign/", views.appraisal_sign, name="sign"),
+    path("results/<int:pk>/sheets/<int:template_id>/", views.sheet_form, name="sheet"),
 ]

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kefu.core.errors import DomainError, NotFound
+from kefu.core.errors import DomainError, NotFound, PermissionDenied
 from kefu.core.excel import download, workbook
 from kefu.core.web import paginate
 from kefu.org.models import Staff
@@ -21,7 +21,7 @@ from kefu.org.queries import site_ids_for, sites_for
 from kefu.org.web import staff_view
 
 from . import services
-from .models import Appraisal, Period
+from .models import Appraisal, Period, Sheet, SheetTemplate
 from .queries import KPI_LABELS
 
 
@@ -150,7 +150,9 @@ def appraisal_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
          "weight": rules.weights.get(code, 0), "unit": "" if code == "handled" else "%"}
         for code in KPI_LABELS if rules.weights.get(code)
     ]  # fmt: skip
-    can_sign = a.staff_id != me.id and (a.staff.superior_id == me.id or me.role in services.MANAGERS)
+    can_sign = services.may_score(me, a)
+    sheets = list(Sheet.objects.filter(appraisal=a).select_related("template", "scorer"))
+    templates = list(SheetTemplate.objects.filter(Q(role="") | Q(role=a.role), is_active=True)) if can_sign else []
     return render(
         request,
         "appraisal/detail.html",
@@ -160,6 +162,8 @@ def appraisal_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
             "kpis": kpis,
             "rules": rules,
             "cards": k.get("cards", {}),
+            "sheets": sheets,
+            "templates": templates,
             "can_sign": can_sign and a.signed_at is None and a.total is not None,
         },
     )
@@ -176,3 +180,39 @@ def appraisal_sign(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已签核"))
     return redirect("appraisal:detail", pk=a.pk)
+
+
+@staff_view
+def sheet_form(request: HttpRequest, me: Staff, pk: int, template_id: int) -> HttpResponse:
+    """填写评分表: every item of the template, scored 0 to its maximum."""
+    a = _appraisal_for(me, pk)
+    template = SheetTemplate.objects.filter(pk=template_id, is_active=True).first()
+    if template is None:
+        raise NotFound(_("评分表不存在"))
+    if not services.may_score(me, a):
+        raise PermissionDenied(_("只有直属上级或经理可以评分"))
+    mine = Sheet.objects.filter(appraisal=a, template=template, scorer=me).first()
+    values: dict[str, str] = {k: str(v) for k, v in (mine.scores if mine else {}).items()}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = {k.removeprefix("item-"): str(v) for k, v in request.POST.items() if k.startswith("item-")}
+        try:
+            services.sheet_submit(appraisal=a, template=template, actor=me, scores=values)
+        except DomainError as exc:
+            errors = exc.fields or {"form": [exc.message]}
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("评分已保存，综合得分已更新"))
+            return redirect("appraisal:detail", pk=a.pk)
+    items = list(template.items.all())
+    sections: dict[str, list[Any]] = {}
+    for item in items:
+        sections.setdefault(item.section, []).append(
+            {"item": item, "value": values.get(str(item.id), ""), "errors": errors.get(f"item-{item.id}", [])}
+        )
+    return render(
+        request,
+        "appraisal/sheet.html",
+        {"page_title": template.name, "a": a, "template": template, "sections": sections, "errors": errors},
+        status=422 if errors else 200,
+    )
