@@ -116,3 +116,42 @@ def figures_for(
         key = "rewards" if r["kind"] == RewardPenalty.Kind.REWARD else "penalties"
         out[r["staff_id"]][key] = float(r["points"] or 0)
     return out
+
+
+def ledger(
+    *, site_ids: Iterable[int], start: date, end: date, people: Iterable[int] | None = None
+) -> list[dict[str, Any]]:
+    """奖惩台账 of a period: the entries made by hand and the warning cards (each a penalty of
+    the points its colour costs in the person's scheme), newest first."""
+    from .services import rules_for
+
+    sites = list(site_ids)
+    tz = timezone.get_current_timezone()
+    since = datetime.combine(start, time.min, tzinfo=tz)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+    entries = RewardPenalty.objects.filter(site_id__in=sites, day__gte=start, day__lte=end).select_related(
+        "staff", "created_by"
+    )
+    cards = WarningCard.objects.filter(
+        site_id__in=sites, issued_at__gte=since, issued_at__lt=until, revoked_at__isnull=True
+    ).select_related("staff", "ticket")
+    if people is not None:
+        entries, cards = entries.filter(staff_id__in=list(people)), cards.filter(staff_id__in=list(people))
+    rows: list[dict[str, Any]] = [
+        {"day": e.day, "staff": e.staff, "kind": e.kind, "kind_label": e.get_kind_display(), "points": e.points,
+         "amount": e.amount, "reason": e.reason, "source": str(gettext_lazy("登记")),
+         "by": e.created_by.name if e.created_by else ""}
+        for e in entries[:2000]
+    ]  # fmt: skip
+    rules: dict[str, Any] = {}
+    for c in cards[:2000]:
+        role_rules = rules.setdefault(c.staff.role, rules_for(c.staff.role))
+        rows.append(
+            {"day": timezone.localtime(c.issued_at).date(), "staff": c.staff, "kind": RewardPenalty.Kind.PENALTY,
+             "kind_label": RewardPenalty.Kind.PENALTY.label, "points": role_rules.card_points.get(c.color, 0),
+             "amount": None, "reason": f"{c.get_color_display()}：{c.get_rule_display()}"
+             + (f"（{c.ticket.number}）" if c.ticket else ""),
+             "source": str(gettext_lazy("警告卡")), "by": ""}
+        )  # fmt: skip
+    rows.sort(key=lambda r: (r["day"], r["staff"].name), reverse=True)
+    return rows

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,9 +12,10 @@ from django.utils.translation import gettext as _
 
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.org.models import Role, Site, Staff
+from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import site_ids_for
 
-from .models import DEFAULT_WEIGHTS, Appraisal, Period, Scheme, Sheet, SheetItem, SheetTemplate
+from .models import DEFAULT_WEIGHTS, Appraisal, Period, RewardPenalty, Scheme, Sheet, SheetItem, SheetTemplate
 from .queries import figures_for
 from .scoring import Rules, adjustments, combined, kpi_score, kpi_scores, to_points
 
@@ -246,3 +248,55 @@ def _refresh_total(appraisal: Appraisal) -> None:
     )
     _rank(appraisal.period)
     appraisal.refresh_from_db()
+
+
+# --- rewards and penalties ------------------------------------------------------------------
+
+
+def reward_record(
+    *,
+    staff: Staff | None,
+    site: Site | None,
+    day: date | None,
+    kind: str,
+    points: str,
+    amount: str = "",
+    reason: str,
+    actor: Staff,
+) -> RewardPenalty:
+    """奖惩登记 by a supervisor or above, for someone at one of their sites."""
+    if actor.role not in SUPERVISING_ROLES:
+        raise PermissionDenied(_("只有主管及以上可以登记奖惩"))
+    errors: dict[str, list[str]] = {}
+    scope = site_ids_for(actor)
+    if site is None or site.id not in scope:
+        errors["site"] = [_("请选择您负责的项目")]
+    elif staff is None or not staff.sites.filter(pk=site.pk).exists():
+        errors["staff"] = [_("请选择该项目的员工")]
+    if kind not in RewardPenalty.Kind.values:
+        errors["kind"] = [_("请选择奖励或处罚")]
+    if day is None or day > timezone.localdate():
+        errors["day"] = [_("请填写日期（不能晚于今天）")]
+    value = _decimal(points)
+    if value is None or not Decimal(0) < value <= 100:
+        errors["points"] = [_("分值应在 0–100 之间")]
+    money = _decimal(amount) if (amount or "").strip() else None
+    if (amount or "").strip() and (money is None or not Decimal(0) <= money <= 1_000_000):
+        errors["amount"] = [_("金额应在 0–1000000 元之间")]
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 300:
+        errors["reason"] = [_("请填写事由（不超过 300 字）")]
+    if errors:
+        raise ValidationFailed(next(iter(errors.values()))[0], fields=errors)
+    assert staff is not None and site is not None and day is not None and value is not None
+    return RewardPenalty.objects.create(
+        staff=staff, site=site, day=day, kind=kind, points=value, amount=money, reason=reason, created_by=actor
+    )
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(str(text).strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return value.quantize(Decimal("0.01")) if value.is_finite() else None

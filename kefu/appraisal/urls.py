@@ -5,6 +5,7 @@ from . import views
 app_name = "appraisal"
 urlpatterns = [
     path("", views.period_list, name="periods"),
+    path("ledger/", views.ledger_page, name="ledger"),
     path("periods/<int:pk>/", views.period_detail, name="period"),
     path("periods/<int:pk>/compute/", views.period_compute, name="compute"),
     path("results/<int:pk>/", views.appraisal_detail, name="detail"),

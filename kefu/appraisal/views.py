@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,8 +22,8 @@ from kefu.org.queries import site_ids_for, sites_for
 from kefu.org.web import staff_view
 
 from . import services
-from .models import Appraisal, Period, Sheet, SheetTemplate
-from .queries import KPI_LABELS
+from .models import Appraisal, Period, RewardPenalty, Sheet, SheetTemplate
+from .queries import KPI_LABELS, ledger
 
 
 def _date(value: Any) -> date | None:
@@ -216,3 +217,62 @@ def sheet_form(request: HttpRequest, me: Staff, pk: int, template_id: int) -> Ht
         {"page_title": template.name, "a": a, "template": template, "sections": sections, "errors": errors},
         status=422 if errors else 200,
     )
+
+
+@staff_view
+def ledger_page(request: HttpRequest, me: Staff) -> HttpResponse:
+    """奖惩台账: entries and cards of a period; supervisors and above add entries."""
+    today = timezone.localdate()
+    start = _date(request.GET.get("start")) or today.replace(day=1)
+    end = _date(request.GET.get("end")) or today
+    if end < start:
+        start, end = end, start
+    people = None
+    if me.role not in services.MANAGERS:
+        team = Staff.objects.filter(superior=me).values_list("id", flat=True) if me.role in SUPERVISING_ROLES else []
+        people = {me.id, *team}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        data = request.POST
+        try:
+            services.reward_record(
+                staff=Staff.objects.filter(pk=_pk(data.get("staff"))).first(),
+                site=sites_for(me).filter(pk=_pk(data.get("site"))).first(),
+                day=_date(data.get("day")), kind=data.get("kind", ""), points=data.get("points", ""),
+                amount=data.get("amount", ""), reason=data.get("reason", ""), actor=me,
+            )  # fmt: skip
+        except DomainError as exc:
+            errors = exc.fields or {"form": [exc.message]}
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("奖惩已登记"))
+            return redirect("appraisal:ledger")
+    rows = ledger(site_ids=site_ids_for(me), start=start, end=end, people=people)
+    if request.GET.get("export") == "xlsx":
+        headers = [_("日期"), _("员工"), _("类型"), _("分值"), _("金额(元)"), _("事由"), _("来源"), _("登记人")]
+        keys = ("points", "amount", "reason", "source", "by")
+        data_rows = [[r["day"].isoformat(), r["staff"].name, str(r["kind_label"]), *[r[k] for k in keys]] for r in rows]
+        return download(workbook(str(_("奖惩台账")), headers, data_rows), f"奖惩台账_{start:%Y%m%d}-{end:%Y%m%d}.xlsx")
+    return render(
+        request,
+        "appraisal/ledger.html",
+        {
+            "page_title": _("奖惩台账"),
+            "rows": rows,
+            "start": start,
+            "end": end,
+            "errors": errors,
+            "form": request.POST if errors else {},
+            "can_record": me.role in SUPERVISING_ROLES,
+            "sites": sites_for(me),
+            "staff": Staff.objects.filter(sites__in=site_ids_for(me), is_active=True).distinct().order_by("id"),
+            "kinds": RewardPenalty.Kind.choices,
+            "today": today,
+        },
+        status=422 if errors else 200,
+    )
+
+
+def _pk(value: Any) -> int:
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else 0

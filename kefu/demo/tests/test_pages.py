@@ -58,6 +58,8 @@ PAGES = [
     "/reports/dashboard/",
     "/reports/monthly/",
     "/appraisal/",
+    "/appraisal/ledger/",
+    "/appraisal/ledger/?export=xlsx&start=2026-01-01",
     "/reports/dashboard/?start=2026-01-01&site=1",
     "/reports/volume/?by=channel",
     "/reports/volume/?start=2026-01-01&end=2026-12-31&by=category",
