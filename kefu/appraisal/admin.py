@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Period, RewardPenalty, Scheme
+from .models import Period, RewardPenalty, Scheme, SheetItem, SheetTemplate
 
 
 @admin.register(Scheme)
@@ -17,3 +17,14 @@ class PeriodAdmin(admin.ModelAdmin):
 class RewardPenaltyAdmin(admin.ModelAdmin):
     list_display = ("day", "staff", "kind", "points", "amount", "reason")
     list_filter = ("kind",)
+
+
+class SheetItemInline(admin.TabularInline):
+    model = SheetItem
+    extra = 3
+
+
+@admin.register(SheetTemplate)
+class SheetTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "role", "is_active")
+    inlines = [SheetItemInline]

@@ -300,3 +300,12 @@ def _decimal(text: str) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return value.quantize(Decimal("0.01")) if value.is_finite() else None
+
+
+def period_close(*, period: Period, actor: Staff) -> Period:
+    """结束考核期: the results are final; no more recomputing or scoring."""
+    if actor.role not in MANAGERS:
+        raise PermissionDenied(_("只有客服经理和总监可以结束考核期"))
+    Period.objects.filter(pk=period.pk).update(status=Period.Status.CLOSED)
+    period.refresh_from_db()
+    return period

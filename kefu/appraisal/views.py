@@ -127,6 +127,19 @@ def period_compute(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
     return redirect("appraisal:period", pk=period.pk)
 
 
+@staff_view
+@require_POST
+def period_close(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
+    period = _period_for(me, pk)
+    try:
+        services.period_close(period=period, actor=me)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("考核期已结束，结果不再变动"))
+    return redirect("appraisal:period", pk=period.pk)
+
+
 def _appraisal_for(me: Staff, pk: int) -> Appraisal:
     found = (
         Appraisal.objects.filter(pk=pk, period__in=_periods(me))

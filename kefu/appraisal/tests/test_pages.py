@@ -65,3 +65,14 @@ def test_sign_off_by_the_superior_only(world, client, period):
     # Recomputing the period clears the sign-off: the figures may have changed.
     period_compute(period=period)
     assert Appraisal.objects.get(pk=agent.pk).signed_by is None
+
+
+def test_closing_a_period_freezes_it(world, client, period):
+    client.force_login(world.supervisor.user)
+    client.post(f"/appraisal/periods/{period.pk}/close/")
+    assert Period.objects.get(pk=period.pk).status == "open"
+    client.force_login(world.manager.user)
+    client.post(f"/appraisal/periods/{period.pk}/close/")
+    assert Period.objects.get(pk=period.pk).status == "closed"
+    response = client.post(f"/appraisal/periods/{period.pk}/compute/", follow=True)
+    assert "考核期已结束，不能重新计算" in response.content.decode()
