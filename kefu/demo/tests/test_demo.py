@@ -69,13 +69,15 @@ def test_staff_have_sites_superiors_and_skills(demo):
 
 def test_tickets_cover_every_kind_channel_and_several_statuses(demo):
     tickets = Ticket.objects.all()
-    assert tickets.count() == 200
+    # The planned tickets, and the follow-ups today's survey answers opened (as many as low answers).
+    planned = tickets.exclude(pk__in=Answer.objects.filter(followup_ticket__isnull=False).values("followup_ticket"))
+    assert planned.count() == 200
     assert set(tickets.values_list("kind", flat=True)) == set(Kind.values)
     assert set(tickets.values_list("channel", flat=True)) == set(Channel.values)
     statuses = Counter(tickets.values_list("status", flat=True))
     assert statuses[Status.CLOSED] > tickets.count() / 2
     assert len(statuses) >= 5
-    assert tickets.filter(category__isnull=True).count() == 0
+    assert planned.filter(category__isnull=True).count() == 0
     assert tickets.filter(first_contact_resolved=True).exists()
 
 
