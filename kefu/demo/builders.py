@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db.models import OuterRef, ProtectedError, Subquery
 
+from kefu.appraisal.models import Period, RewardPenalty
 from kefu.core.models import Counter
 from kefu.customers.models import Customer, CustomerEvent, CustomerUnit, Unit
 from kefu.customers.services import CustomerData, UnitLink, customer_create
@@ -93,6 +94,8 @@ def wipe() -> None:
         Visit.objects.filter(site_id__in=site_ids).delete()
         VisitCampaign.objects.filter(site_id__in=site_ids).delete()
         MonthlyReport.objects.filter(site_id__in=site_ids).delete()
+        Period.objects.filter(sites__in=site_ids).delete()
+        RewardPenalty.objects.filter(site_id__in=site_ids).delete()
         Batch.objects.filter(site_id__in=site_ids).delete()
         # The demo's questionnaires, unless a real batch elsewhere uses them.
         Questionnaire.objects.filter(created_by__in=demo_staff(), batches__isnull=True).delete()

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from kefu.appraisal.models import Appraisal, RewardPenalty, SheetTemplate
+from kefu.appraisal.services import period_compute, period_create, sheet_submit, sheet_template_create
 from kefu.customers.models import Customer, Unit
 from kefu.org.models import Role, Site, Staff
 from kefu.reports.models import MonthlyReport
@@ -103,6 +105,8 @@ def _build(options: Options, ref: Reference, anchor: datetime, lap: Callable[[st
     lap(f"待回访任务（{planned} 个，其中超期 {late} 个）")
     built = monthly_reports(anchor, sites.values())
     lap(f"客服月报（{built} 份）")
+    appraised = appraisal_period(anchor, sites.values(), staff)
+    lap(f"绩效考核（上月，{appraised} 人）")
 
 
 def monthly_reports(anchor: datetime, sites: Iterable[Site]) -> int:
@@ -113,6 +117,36 @@ def monthly_reports(anchor: datetime, sites: Iterable[Site]) -> int:
         report = MonthlyReport.objects.create(site=site, month=month)
         built += monthly_report_build(report.pk).status == MonthlyReport.Status.READY
     return built
+
+
+def appraisal_period(anchor: datetime, sites: Iterable[Site], staff: dict[str, Staff]) -> int:
+    """Last month's appraisal of everyone, computed from the demo's data, with a reward and a
+    penalty in the ledger and the supervisor's sheet for one agent."""
+    end = timezone.localtime(anchor).date().replace(day=1) - timedelta(days=1)
+    start, sites = end.replace(day=1), list(sites)
+    director, supervisor = staff["director"], staff["supervisor"]
+    estate = sites[0]
+    RewardPenalty.objects.create(
+        staff=staff["tech"], site=estate, day=start + timedelta(days=9), kind="reward", points=5, amount=200,
+        reason="暴雨夜间抢修地下车库排水", created_by=supervisor,
+    )  # fmt: skip
+    RewardPenalty.objects.create(
+        staff=staff["agent2"], site=estate, day=start + timedelta(days=15), kind="penalty", points=2,
+        reason="未按规定时间回访", created_by=supervisor,
+    )  # fmt: skip
+    period = period_create(name=f"{start:%Y年%m月}考核", start=start, end=end, sites=sites, actor=director)
+    count = period_compute(period=period, actor=director)
+    template = SheetTemplate.objects.filter(role="").first() or sheet_template_create(
+        name="客服专员月度评分表",
+        role="",
+        items=[("服务态度", "接听电话礼貌、规范", 10), ("服务态度", "首问负责、不推诿", 10),
+               ("业务能力", "熟悉收费标准和报修流程", 10), ("工作纪律", "按时到岗、按规定回访", 10)],
+        actor=director,
+    )  # fmt: skip
+    agent = Appraisal.objects.get(period=period, staff=staff["agent"])
+    scores = {str(item.id): str(item.max_score - 1) for item in template.items.all()}
+    sheet_submit(appraisal=agent, template=template, actor=supervisor, scores=scores)
+    return count
 
 
 def plan_open_visits(anchor: datetime) -> int:

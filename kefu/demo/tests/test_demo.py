@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 from itertools import pairwise
 
@@ -314,3 +315,15 @@ def test_the_member_plan_and_the_survey_are_live_and_consistent():
     low = Answer.objects.filter(response__in=responses, score__lte=2)
     assert low.exists() and not low.filter(followup_ticket__isnull=True).exists()
     assert not Answer.objects.filter(response__in=responses, score__gt=2, followup_ticket__isnull=False).exists()
+
+
+def test_last_months_appraisal_is_computed_and_scored(demo):
+    from kefu.appraisal.models import Appraisal, Period, Sheet
+
+    period = Period.objects.get()
+    assert period.computed_at is not None and period.appraisals.count() >= 15
+    agent = Appraisal.objects.get(period=period, staff__user__username="agent")
+    assert Sheet.objects.get(appraisal=agent).scorer.user.username == "supervisor"
+    assert agent.sheet_score == Decimal("90.00") and agent.total is not None
+    ranked = Appraisal.objects.filter(period=period, role="agent", rank__isnull=False)
+    assert sorted(ranked.values_list("rank", flat=True))[0] == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from kefu.appraisal.models import Appraisal, Period
 from kefu.customers.models import Customer
 from kefu.demo.tests.test_demo import run_demo
 from kefu.org.models import Staff
@@ -97,6 +98,8 @@ def test_every_page_answers_without_error_for_every_role(client, username):
         f"/surveys/batches/{some_batch.pk}/",
         f"/reports/monthly/{MonthlyReport.objects.filter(site__code='CH').get().pk}/",
         f"/reports/monthly/{MonthlyReport.objects.filter(site__code='CH').get().pk}/?export=xlsx",
+        f"/appraisal/periods/{Period.objects.get().pk}/",
+        f"/appraisal/results/{Appraisal.objects.get(staff__user__username='agent').pk}/",
     ]
     answers = {path: client.get(path).status_code for path in pages}
     assert all(code in (200, 403, 404) for code in answers.values()), answers
