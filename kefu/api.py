@@ -38,6 +38,7 @@ from kefu.notify.api import router as notify_router
 from kefu.org.api import router as org_router
 from kefu.org.models import ApiToken, Staff
 from kefu.org.services import token_digest
+from kefu.reports.api import router as reports_router
 from kefu.surveys.api import router as surveys_router
 from kefu.tickets.api import router as tickets_router
 from kefu.tickets.api_complaints import router as complaints_router
@@ -217,6 +218,7 @@ api.add_router("/", policies_router)
 api.add_router("/", warnings_router)
 api.add_router("/", surveys_router)
 api.add_router("/", visits_router)
+api.add_router("/", reports_router)
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -153,7 +153,12 @@ def world():
         buildings=["1"],
         actor=director,
     )
+    # A monthly report, for the report endpoints.
+    from kefu.reports.models import MonthlyReport
+
+    monthly = MonthlyReport.objects.create(site=site, month=date.today().replace(day=1), status="ready")
     return {
+        "monthly": monthly,
         "questionnaire": questionnaire,
         "batch": batch,
         "visit": visit,
@@ -215,6 +220,7 @@ def ids_for(world):
         "rules_id": world["rules"].id,
         "questionnaire_id": world["questionnaire"].id,
         "batch_id": world["batch"].id,
+        "report_id": world["monthly"].id,
     }
 
 
