@@ -32,6 +32,7 @@ from ninja.openapi.docs import DocsBase
 from ninja.renderers import JSONRenderer
 from ninja.security import HttpBearer
 
+from kefu.appraisal.api import router as appraisal_router
 from kefu.core.errors import DomainError
 from kefu.customers.api import router as customers_router
 from kefu.notify.api import router as notify_router
@@ -219,6 +220,7 @@ api.add_router("/", warnings_router)
 api.add_router("/", surveys_router)
 api.add_router("/", visits_router)
 api.add_router("/", reports_router)
+api.add_router("/", appraisal_router)
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -155,3 +155,15 @@ def ledger(
         )  # fmt: skip
     rows.sort(key=lambda r: (r["day"], r["staff"].name), reverse=True)
     return rows
+
+
+def ledger_people(staff: Any) -> set[int] | None:
+    """Whose entries ``staff`` reads: managers and directors everyone (None), a supervisor
+    the team and themselves, everyone else their own."""
+    from kefu.org.models import Role, Staff
+    from kefu.org.permissions import SUPERVISING_ROLES
+
+    if staff.role in (Role.MANAGER, Role.DIRECTOR):
+        return None
+    team = Staff.objects.filter(superior=staff).values_list("id", flat=True) if staff.role in SUPERVISING_ROLES else []
+    return {staff.id, *team}

@@ -23,7 +23,7 @@ from kefu.org.web import staff_view
 
 from . import services
 from .models import Appraisal, Period, RewardPenalty, Sheet, SheetTemplate
-from .queries import KPI_LABELS, ledger
+from .queries import KPI_LABELS, ledger, ledger_people
 
 
 def _date(value: Any) -> date | None:
@@ -240,10 +240,7 @@ def ledger_page(request: HttpRequest, me: Staff) -> HttpResponse:
     end = _date(request.GET.get("end")) or today
     if end < start:
         start, end = end, start
-    people = None
-    if me.role not in services.MANAGERS:
-        team = Staff.objects.filter(superior=me).values_list("id", flat=True) if me.role in SUPERVISING_ROLES else []
-        people = {me.id, *team}
+    people = ledger_people(me)
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         data = request.POST

@@ -157,7 +157,13 @@ def world():
     from kefu.reports.models import MonthlyReport
 
     monthly = MonthlyReport.objects.create(site=site, month=date.today().replace(day=1), status="ready")
+    # An appraisal period, for the appraisal endpoints.
+    from kefu.appraisal.services import period_create
+
+    today = date.today()
+    period = period_create(name="本月", start=today.replace(day=1), end=today, sites=[site], actor=director)
     return {
+        "period": period,
         "monthly": monthly,
         "questionnaire": questionnaire,
         "batch": batch,
@@ -221,6 +227,8 @@ def ids_for(world):
         "questionnaire_id": world["questionnaire"].id,
         "batch_id": world["batch"].id,
         "report_id": world["monthly"].id,
+        "period_id": world["period"].id,
+        "staff_id": world["tech"].id,
     }
 
 
@@ -253,6 +261,9 @@ KNOWN = {
     "ends_on": lambda: (date.today() + timedelta(days=2)).isoformat(),  # not before the site's today
     "end": lambda: (date.today() + timedelta(days=2)).isoformat(),  # a visit plan's end, likewise
     "script_id": lambda: None,  # a visit plan's script: the default one
+    "day": lambda: date.today().isoformat(),  # a ledger entry: not after today
+    "points": lambda: "5",
+    "amount": lambda: None,
 }
 
 
