@@ -11,6 +11,7 @@ from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from kefu.core.figures import percent
 from kefu.tickets.lifecycle import Kind, Status
 from kefu.tickets.models import Ticket, WarningCard
 from kefu.visits.models import Visit
@@ -24,10 +25,6 @@ KPI_LABELS = {
     "visits_on_time": gettext_lazy("回访按时率"),
     "first_contact": gettext_lazy("一次解决率"),
 }
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return None if not whole else round(part * 100 / whole, 1)
 
 
 def figures_for(
@@ -59,7 +56,7 @@ def figures_for(
         .order_by()
     )
     for r in done:
-        out[r["assignee_id"]].update(handled=r["n"], on_time=_pct(r["on"], r["measured"]))
+        out[r["assignee_id"]].update(handled=r["n"], on_time=percent(r["on"], r["measured"]))
     rated = (
         tickets.filter(rated_staff_id__in=people, rated_at__gte=since, rated_at__lt=until)
         .values("rated_staff_id")
@@ -67,7 +64,7 @@ def figures_for(
         .order_by()
     )
     for r in rated:
-        out[r["rated_staff_id"]]["satisfaction"] = _pct(r["good"], r["n"])
+        out[r["rated_staff_id"]]["satisfaction"] = percent(r["good"], r["n"])
     visits = (
         Visit.objects.filter(
             site_id__in=sites, assignee_id__in=people, status=Visit.Status.DONE, done_at__gte=since, done_at__lt=until
@@ -77,7 +74,7 @@ def figures_for(
         .order_by()
     )
     for r in visits:
-        out[r["assignee_id"]]["visits_on_time"] = _pct(r["on"], r["n"])
+        out[r["assignee_id"]]["visits_on_time"] = percent(r["on"], r["n"])
     first = (
         tickets.filter(first_responder_id__in=people, created_at__gte=since, created_at__lt=until)
         .exclude(status=Status.CANCELLED)
@@ -86,7 +83,7 @@ def figures_for(
         .order_by()
     )
     for r in first:
-        out[r["first_responder_id"]]["first_contact"] = _pct(r["fcr"], r["n"])
+        out[r["first_responder_id"]]["first_contact"] = percent(r["fcr"], r["n"])
     cards = (
         WarningCard.objects.filter(
             site_id__in=sites, staff_id__in=people, issued_at__gte=since, issued_at__lt=until, revoked_at__isnull=True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError, NotFound, PermissionDenied
 from kefu.core.excel import download, workbook
-from kefu.core.web import paginate
+from kefu.core.web import paginate, parse_date, parse_id
 from kefu.org.models import Staff
 from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import site_ids_for, sites_for
@@ -24,13 +23,6 @@ from kefu.org.web import staff_view
 from . import services
 from .models import Appraisal, Period, RewardPenalty, Sheet, SheetTemplate
 from .queries import KPI_LABELS, ledger, ledger_people
-
-
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 def _periods(me: Staff) -> Any:
@@ -55,8 +47,8 @@ def period_list(request: HttpRequest, me: Staff) -> HttpResponse:
         try:
             sites = list(sites_for(me).filter(pk__in=[s for s in request.POST.getlist("sites") if s.isdigit()]))
             period = services.period_create(
-                name=request.POST.get("name", ""), start=_date(request.POST.get("start")),
-                end=_date(request.POST.get("end")), sites=sites, actor=me,
+                name=request.POST.get("name", ""), start=parse_date(request.POST.get("start")),
+                end=parse_date(request.POST.get("end")), sites=sites, actor=me,
             )  # fmt: skip
             services.period_compute(period=period, actor=me)
         except DomainError as exc:
@@ -236,8 +228,8 @@ def sheet_form(request: HttpRequest, me: Staff, pk: int, template_id: int) -> Ht
 def ledger_page(request: HttpRequest, me: Staff) -> HttpResponse:
     """奖惩台账: entries and cards of a period; supervisors and above add entries."""
     today = timezone.localdate()
-    start = _date(request.GET.get("start")) or today.replace(day=1)
-    end = _date(request.GET.get("end")) or today
+    start = parse_date(request.GET.get("start")) or today.replace(day=1)
+    end = parse_date(request.GET.get("end")) or today
     if end < start:
         start, end = end, start
     people = ledger_people(me)
@@ -246,9 +238,9 @@ def ledger_page(request: HttpRequest, me: Staff) -> HttpResponse:
         data = request.POST
         try:
             services.reward_record(
-                staff=Staff.objects.filter(pk=_pk(data.get("staff"))).first(),
-                site=sites_for(me).filter(pk=_pk(data.get("site"))).first(),
-                day=_date(data.get("day")), kind=data.get("kind", ""), points=data.get("points", ""),
+                staff=Staff.objects.filter(pk=(parse_id(data.get("staff")) or 0)).first(),
+                site=sites_for(me).filter(pk=(parse_id(data.get("site")) or 0)).first(),
+                day=parse_date(data.get("day")), kind=data.get("kind", ""), points=data.get("points", ""),
                 amount=data.get("amount", ""), reason=data.get("reason", ""), actor=me,
             )  # fmt: skip
         except DomainError as exc:
@@ -281,8 +273,3 @@ def ledger_page(request: HttpRequest, me: Staff) -> HttpResponse:
         },
         status=422 if errors else 200,
     )
-
-
-def _pk(value: Any) -> int:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.core.paginator import Page, Paginator
@@ -23,6 +24,20 @@ def int_param(request: HttpRequest, name: str, default: int, *, minimum: int = 1
     except (TypeError, ValueError):
         return default
     return min(max(value, minimum), maximum)
+
+
+def parse_date(value: Any) -> date | None:
+    """An ISO date from a form or query string, or None for anything else."""
+    try:
+        return date.fromisoformat(str(value).strip()) if value else None
+    except ValueError:
+        return None
+
+
+def parse_id(value: Any) -> int | None:
+    """A primary key from a form or query string (digits only, of a sane length), else None."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else None
 
 
 def paginate(request: HttpRequest, queryset: QuerySet[Any], *, default_size: int = 20) -> Page[Any]:

@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core.web import parse_date, parse_id
 from kefu.org.models import Department
 from kefu.tickets.lifecycle import Kind
 from kefu.tickets.models import Ticket
@@ -79,18 +80,6 @@ class ReportFilters:
         return urlencode(params)
 
 
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _id(value: Any) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
-
-
 def parse_filters(
     params: Mapping[str, Any], *, allowed_sites: Iterable[int], today: date | None = None
 ) -> tuple[ReportFilters, list[str]]:
@@ -99,7 +88,7 @@ def parse_filters(
     today = today or timezone.localdate()
     allowed = frozenset(allowed_sites)
     problems: list[str] = []
-    start, end = _date(params.get("start")), _date(params.get("end"))
+    start, end = parse_date(params.get("start")), parse_date(params.get("end"))
     if params.get("start") and start is None:
         problems.append(_("开始日期格式不正确，已改用本月第一天"))
     if params.get("end") and end is None:
@@ -112,12 +101,12 @@ def parse_filters(
         problems.append(_("统计期间最长 3 年，已从结束日期往前截取"))
     sites = allowed
     if params.get("site"):
-        site = _id(params.get("site"))
+        site = parse_id(params.get("site"))
         if site in allowed:
             sites = frozenset({site}) if site is not None else allowed
         else:
             problems.append(_("无权查看所选项目，已显示您负责的全部项目"))
-    department = _id(params.get("department"))
+    department = parse_id(params.get("department"))
     if params.get("department") and (department is None or not Department.objects.filter(pk=department).exists()):
         problems.append(_("部门不存在，已显示全部部门"))
         department = None

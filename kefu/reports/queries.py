@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kefu.core.figures import percent
 from kefu.tickets.lifecycle import DONE_FOR_SLA, ENDED, Kind, Status
 from kefu.tickets.models import Channel, Ticket
 
@@ -37,10 +38,6 @@ PARETO_DIMENSIONS = {
     "responsible_person": gettext_lazy("投诉责任人"),
 }
 SLA_GROUPS = {"department": gettext_lazy("按部门"), "person": gettext_lazy("按处理人")}
-
-
-def percent(part: int | None, whole: int | None) -> float | None:
-    return None if not whole else round((part or 0) * 100 / whole, 1)
 
 
 def _labels(dimension: str) -> dict[Any, str]:

@@ -18,7 +18,7 @@ from openpyxl import Workbook
 
 from kefu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.excel import download, workbook
-from kefu.core.web import paginate
+from kefu.core.web import paginate, parse_id
 from kefu.org.models import Role, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import departments, site_ids_for, sites_for
@@ -424,11 +424,6 @@ def dashboard(request: HttpRequest, me: Staff) -> HttpResponse:
 # --- the monthly report ---------------------------------------------------------------------
 
 
-def _int(value: Any) -> int:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else 0
-
-
 def _month(value: Any) -> date | None:
     try:
         return date.fromisoformat(f"{value}-01") if value else None
@@ -443,7 +438,7 @@ def monthly_list(request: HttpRequest, me: Staff) -> HttpResponse:
     sites = sites_for(me).filter(id__in=current_site_ids(request, me))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
-        site = sites.filter(pk=_int(request.POST.get("site"))).first()
+        site = sites.filter(pk=(parse_id(request.POST.get("site")) or 0)).first()
         try:
             if site is None:
                 raise ValidationFailed(_("请选择项目"), field="site")
@@ -486,7 +481,7 @@ def monthly_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
             services.monthly_report_summary_update(
                 report=report,
                 actor=me,
-                version=_int(request.POST.get("version")),
+                version=(parse_id(request.POST.get("version")) or 0),
                 summary=request.POST.get("summary", ""),
             )
         except DomainError as exc:

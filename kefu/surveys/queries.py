@@ -11,6 +11,7 @@ from django.db.models import Avg, Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from kefu.core.errors import NotFound
+from kefu.core.figures import percent
 from kefu.org.models import Staff
 from kefu.org.permissions import can
 from kefu.org.queries import site_ids_for
@@ -77,10 +78,6 @@ def has_responses(questionnaire: Questionnaire) -> bool:
 
 
 # --- figures --------------------------------------------------------------------------------
-
-
-def percent(part: int | None, whole: int | None) -> float | None:
-    return None if not whole else round((part or 0) * 100 / whole, 1)
 
 
 def rate_columns() -> dict[str, Any]:

@@ -4,7 +4,6 @@ the results summary (with Excel and print), and the customer's phone page behind
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from django.conf import settings
@@ -21,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.excel import download, workbook
-from kefu.core.web import paginate
+from kefu.core.web import paginate, parse_date
 from kefu.customers.models import CustomerPhone, Tag
 from kefu.org.models import Staff
 from kefu.org.permissions import can
@@ -53,13 +52,6 @@ def _require(me: Staff, capability: str) -> None:
         if capability == "surveys.enter":
             raise NotFound(_("页面不存在"))
         raise PermissionDenied(_("只有客服主管及以上可以管理问卷与发放"))
-
-
-def _date(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip()) if value else None
-    except ValueError:
-        return None
 
 
 def _int(value: str | None, default: int) -> int:
@@ -242,7 +234,7 @@ def batch_new(request: HttpRequest, me: Staff) -> HttpResponse:
                 problems["questionnaire"] = [_("请选择问卷模板")]
             if site is None:
                 problems["site"] = [_("请选择项目")]
-            starts_on, ends_on = _date(form["starts_on"]), _date(form["ends_on"])
+            starts_on, ends_on = parse_date(form["starts_on"]), parse_date(form["ends_on"])
             if starts_on is None:
                 problems["starts_on"] = [_("请填写正确的开始日期")]
             if ends_on is None:
@@ -396,7 +388,7 @@ def summary_charts(tables: dict[str, list[Figures]]) -> dict[str, Any]:
 def summary_view(request: HttpRequest, me: Staff) -> HttpResponse:
     """结果汇总表: per batch, site, department, month and item, with Excel and print."""
     _require(me, "surveys.enter")
-    start, end = _date(request.GET.get("start")), _date(request.GET.get("end"))
+    start, end = parse_date(request.GET.get("start")), parse_date(request.GET.get("end"))
     tables = summary(site_ids=current_site_ids(request, me), start=start, end=end)
     if request.GET.get("export") == "xlsx":
         headers = ["分组", "名称", "发放数", "回收数", "回收率%", "有效答题", "满意答题", "满意率%", "加权平均分"]

@@ -10,6 +10,7 @@ from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from kefu.core.errors import NotFound
+from kefu.core.figures import percent
 from kefu.customers.models import Customer
 from kefu.org.models import Role, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
@@ -162,7 +163,7 @@ def visit_report(*, site_ids: Iterable[int], start: date, end: date) -> dict[str
     )
 
     def pct(part: int, whole: int) -> float:
-        return round(100 * part / whole, 1) if whole else 0.0
+        return percent(part, whole) or 0.0  # the report shows 0.0 % for an empty period
 
     figures["on_time_rate"] = pct(figures["on_time"], figures["done"])
     figures["satisfied_rate"] = pct(figures["satisfied"] + figures["ordinary"], figures["done"])

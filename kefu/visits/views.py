@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError, PermissionDenied, ValidationFailed
 from kefu.core.excel import download, workbook
-from kefu.core.web import paginate
+from kefu.core.web import paginate, parse_date
 from kefu.customers.models import Tag
 from kefu.org.models import Site, Staff
 from kefu.org.permissions import SUPERVISING_ROLES, can
@@ -164,8 +164,8 @@ def campaigns(request: HttpRequest, me: Staff) -> HttpResponse:
                 site=site,
                 name=data.get("name", ""),
                 kind=data.get("kind", ""),
-                start=_date(data.get("start")),
-                end=_date(data.get("end")),
+                start=parse_date(data.get("start")),
+                end=parse_date(data.get("end")),
                 tags=data.getlist("tags"),
                 building=data.get("building", ""),
                 older_than_days=_int(data.get("older_than_days")) or None,
@@ -203,8 +203,8 @@ def coverage(request: HttpRequest, me: Staff) -> HttpResponse:
     if me.role not in SUPERVISING_ROLES:
         raise PermissionDenied(_("只有主管及以上可以查看回访覆盖率"))
     today = timezone.localdate()
-    start = _date(request.GET.get("start")) or today.replace(day=1)
-    end = _date(request.GET.get("end")) or today
+    start = parse_date(request.GET.get("start")) or today.replace(day=1)
+    end = parse_date(request.GET.get("end")) or today
     if end < start:
         start, end = end, start
     site_ids = current_site_ids(request, me)
@@ -224,21 +224,14 @@ def _int(value: Any) -> int:
         return 0
 
 
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
-
-
 @staff_view
 def report(request: HttpRequest, me: Staff) -> HttpResponse:
     """回访总结报告 for a period: on screen with charts, printable on A4, and in Excel."""
     if me.role not in SUPERVISING_ROLES:
         raise PermissionDenied(_("只有主管及以上可以查看回访总结报告"))
     today = timezone.localdate()
-    start = _date(request.GET.get("start")) or today.replace(day=1)
-    end = _date(request.GET.get("end")) or today
+    start = parse_date(request.GET.get("start")) or today.replace(day=1)
+    end = parse_date(request.GET.get("end")) or today
     if end < start:
         start, end = end, start
     figures = visit_report(site_ids=current_site_ids(request, me), start=start, end=end)
