@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
@@ -16,13 +15,11 @@ from pydantic import Field
 from kefu.core.api import ErrorOut, Id, Limit, Offset, Str300, page, ref
 from kefu.core.errors import NotFound
 from kefu.org.models import Site, Staff
-from kefu.org.permissions import SUPERVISING_ROLES
-from kefu.org.queries import site_ids_for
+from kefu.org.queries import people_in_view, site_ids_for
 
 from . import services
 from .models import Appraisal
-from .queries import ledger
-from .views import _periods, _visible
+from .queries import ledger, periods_for, results_in_view, this_month_unless
 
 router = Router(tags=["绩效考核"])
 _ERRORS: dict[int | str, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -80,7 +77,7 @@ def _result(a: Appraisal) -> dict[str, Any]:
 
 @router.get("/appraisal/periods", response={200: PeriodPage, **_ERRORS}, summary="考核期")
 def period_list(request: HttpRequest, limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
-    count, rows = page(_periods(_me(request)).order_by("-start", "-id"), limit, offset)
+    count, rows = page(periods_for(_me(request)).order_by("-start", "-id"), limit, offset)
     return {"count": count, "limit": limit, "offset": offset, "items": [_period(p) for p in rows]}
 
 
@@ -88,12 +85,12 @@ def period_list(request: HttpRequest, limit: Limit = 20, offset: Offset = 0) -> 
 def period_results(request: HttpRequest, period_id: Id) -> list[dict[str, Any]]:
     """The results the caller may read: managers all at their sites, a supervisor the team, everyone their own."""
     me = _me(request)
-    period = _periods(me).filter(pk=period_id).first()
+    period = periods_for(me).filter(pk=period_id).first()
     if period is None:
         raise NotFound(_("考核期不存在"))
     rows = (
         Appraisal.objects.filter(period=period)
-        .filter(_visible(me))
+        .filter(results_in_view(me))
         .select_related("staff", "signed_by")
         .distinct()
         .order_by("role", "rank", "staff_id")
@@ -129,17 +126,8 @@ class LedgerIn(Schema):
 @router.get("/appraisal/ledger", response={200: list[LedgerRow], **_ERRORS}, summary="奖惩台账")
 def ledger_list(request: HttpRequest, q: Query[LedgerQuery]) -> list[dict[str, Any]]:
     me = _me(request)
-    today = timezone.localdate()
-    start, end = q.start or today.replace(day=1), q.end or today
-    if end < start:
-        start, end = end, start
-    people = None
-    if me.role not in services.MANAGERS:
-        team = (
-            list(Staff.objects.filter(superior=me).values_list("id", flat=True)) if me.role in SUPERVISING_ROLES else []
-        )
-        people = {me.id, *team}
-    rows = ledger(site_ids=site_ids_for(me), start=start, end=end, people=people)
+    start, end = this_month_unless(q.start, q.end)
+    rows = ledger(site_ids=site_ids_for(me), start=start, end=end, people=people_in_view(me))
     return [{**r, "staff": ref(r["staff"]), "points": Decimal(str(r["points"]))} for r in rows]
 
 

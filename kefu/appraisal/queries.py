@@ -7,16 +7,17 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from kefu.core.figures import percent
+from kefu.org.queries import people_in_view, site_ids_for
 from kefu.tickets.lifecycle import Kind, Status
 from kefu.tickets.models import Ticket, WarningCard
 from kefu.visits.models import Visit
 
-from .models import RewardPenalty
+from .models import Period, RewardPenalty
 
 KPI_LABELS = {
     "handled": gettext_lazy("办结量"),
@@ -154,13 +155,20 @@ def ledger(
     return rows
 
 
-def ledger_people(staff: Any) -> set[int] | None:
-    """Whose entries ``staff`` reads: managers and directors everyone (None), a supervisor
-    the team and themselves, everyone else their own."""
-    from kefu.org.models import Role, Staff
-    from kefu.org.permissions import SUPERVISING_ROLES
+def periods_for(staff: Any) -> QuerySet[Period]:
+    """The appraisal periods of the staff member's sites."""
+    return Period.objects.filter(sites__in=site_ids_for(staff)).distinct()
 
-    if staff.role in (Role.MANAGER, Role.DIRECTOR):
-        return None
-    team = Staff.objects.filter(superior=staff).values_list("id", flat=True) if staff.role in SUPERVISING_ROLES else []
-    return {staff.id, *team}
+
+def results_in_view(staff: Any) -> Q:
+    """The appraisal results ``staff`` reads (``people_in_view``): everyone at their sites for
+    managers and directors, the team for a supervisor, their own for everyone else."""
+    people = people_in_view(staff)
+    return Q(staff__sites__in=site_ids_for(staff)) if people is None else Q(staff_id__in=people)
+
+
+def this_month_unless(start: date | None, end: date | None) -> tuple[date, date]:
+    """The period asked for, this month to date by default, in order."""
+    today = timezone.localdate()
+    start, end = start or today.replace(day=1), end or today
+    return (end, start) if end < start else (start, end)

@@ -121,16 +121,24 @@ def _rank(period: Period) -> None:
     Appraisal.objects.bulk_update(rows, ["rank"])
 
 
+def may_judge(actor: Staff, appraisal: Appraisal) -> bool:
+    """Who scores a person's sheets and signs their result off: the direct superior, or a
+    manager or director of the period's sites; never oneself."""
+    if appraisal.staff_id == actor.id:
+        return False
+    if appraisal.staff.superior_id == actor.id:
+        return True
+    sites = set(appraisal.period.sites.values_list("id", flat=True))
+    return actor.role in MANAGERS and bool(sites & site_ids_for(actor))
+
+
 def appraisal_sign(*, appraisal: Appraisal, actor: Staff) -> Appraisal:
     """签核: the person's superior, or a manager or director of the period's sites, confirms
     the result. Once signed it stays signed; recomputing the period clears it."""
-    period_sites = set(appraisal.period.sites.values_list("id", flat=True))
-    is_superior = appraisal.staff.superior_id == actor.id
-    is_manager = actor.role in MANAGERS and period_sites & site_ids_for(actor)
-    if not (is_superior or is_manager):
-        raise PermissionDenied(_("只有直属上级或经理可以签核"))
     if appraisal.staff_id == actor.id:
         raise PermissionDenied(_("不能签核自己的考核结果"))
+    if not may_judge(actor, appraisal):
+        raise PermissionDenied(_("只有直属上级或经理可以签核"))
     if appraisal.total is None:
         raise ValidationFailed(_("尚无考核得分，不能签核"))
     Appraisal.objects.filter(pk=appraisal.pk, signed_at__isnull=True).update(signed_by=actor, signed_at=timezone.now())
@@ -187,20 +195,10 @@ def sheet_template_create(*, name: str, role: str, items: list[tuple[str, str, i
     return template
 
 
-def may_score(actor: Staff, appraisal: Appraisal) -> bool:
-    """The person's direct superior, or a manager or director of the period's sites; never oneself."""
-    if appraisal.staff_id == actor.id:
-        return False
-    if appraisal.staff.superior_id == actor.id:
-        return True
-    sites = set(appraisal.period.sites.values_list("id", flat=True))
-    return actor.role in MANAGERS and bool(sites & site_ids_for(actor))
-
-
 def sheet_submit(*, appraisal: Appraisal, template: SheetTemplate, actor: Staff, scores: dict[str, str]) -> Sheet:
     """Score every item of the sheet (0 to its maximum); the sheet's score out of 100 joins
     the person's total, which is re-ranked at once. Scoring again replaces one's own sheet."""
-    if not may_score(actor, appraisal):
+    if not may_judge(actor, appraisal):
         raise PermissionDenied(_("只有直属上级或经理可以评分"))
     if appraisal.period.status == Period.Status.CLOSED:
         raise ValidationFailed(_("考核期已结束，不能再评分"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -17,26 +18,21 @@ from kefu.core.excel import download, workbook
 from kefu.core.web import paginate, parse_date, parse_id
 from kefu.org.models import Staff
 from kefu.org.permissions import SUPERVISING_ROLES
-from kefu.org.queries import site_ids_for, sites_for
+from kefu.org.queries import people_in_view, site_ids_for, sites_for
 from kefu.org.web import staff_view
 
 from . import services
 from .models import Appraisal, Period, RewardPenalty, Sheet, SheetTemplate
-from .queries import KPI_LABELS, ledger, ledger_people
+from .queries import KPI_LABELS, ledger, periods_for, results_in_view, this_month_unless
 
 
-def _periods(me: Staff) -> Any:
-    return Period.objects.filter(sites__in=site_ids_for(me)).distinct()
-
-
-def _visible(me: Staff) -> Q:
-    """Whose results ``me`` may read: managers and directors everyone at their sites, a
-    supervisor their team, everyone their own."""
-    if me.role in services.MANAGERS:
-        return Q(staff__sites__in=site_ids_for(me))
-    if me.role in SUPERVISING_ROLES:
-        return Q(staff__superior=me) | Q(staff=me)
-    return Q(staff=me)
+def _attempt(request: HttpRequest, action: Callable[[], Any]) -> Any | None:
+    """Run a service; a refusal becomes the error message of the next page, and None."""
+    try:
+        return action()
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return None
 
 
 @staff_view
@@ -57,7 +53,7 @@ def period_list(request: HttpRequest, me: Staff) -> HttpResponse:
         else:
             messages.success(request, _("考核期已设立，考核结果已按数据计算"))
             return redirect("appraisal:period", pk=period.pk)
-    page = paginate(request, _periods(me))
+    page = paginate(request, periods_for(me))
     return render(
         request,
         "appraisal/periods.html",
@@ -75,7 +71,7 @@ def period_list(request: HttpRequest, me: Staff) -> HttpResponse:
 
 
 def _period_for(me: Staff, pk: int) -> Period:
-    period = _periods(me).filter(pk=pk).first()
+    period = periods_for(me).filter(pk=pk).first()
     if period is None:
         raise NotFound(_("考核期不存在"))
     return period
@@ -87,7 +83,7 @@ def period_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
     period = _period_for(me, pk)
     rows = (
         Appraisal.objects.filter(period=period)
-        .filter(_visible(me))
+        .filter(results_in_view(me))
         .select_related("staff", "staff__department", "signed_by")
         .distinct()
         .order_by("role", "rank", "staff_id")
@@ -110,11 +106,8 @@ def period_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
 @require_POST
 def period_compute(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
     period = _period_for(me, pk)
-    try:
-        n = services.period_compute(period=period, actor=me)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
+    n = _attempt(request, lambda: services.period_compute(period=period, actor=me))
+    if n is not None:
         messages.success(request, _("已重新计算 {n} 人的考核结果").format(n=n))
     return redirect("appraisal:period", pk=period.pk)
 
@@ -123,19 +116,15 @@ def period_compute(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
 @require_POST
 def period_close(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
     period = _period_for(me, pk)
-    try:
-        services.period_close(period=period, actor=me)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
+    if _attempt(request, lambda: services.period_close(period=period, actor=me)) is not None:
         messages.success(request, _("考核期已结束，结果不再变动"))
     return redirect("appraisal:period", pk=period.pk)
 
 
 def _appraisal_for(me: Staff, pk: int) -> Appraisal:
     found = (
-        Appraisal.objects.filter(pk=pk, period__in=_periods(me))
-        .filter(_visible(me))
+        Appraisal.objects.filter(pk=pk, period__in=periods_for(me))
+        .filter(results_in_view(me))
         .select_related("period", "staff", "signed_by")
         .first()
     )
@@ -156,7 +145,7 @@ def appraisal_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
          "weight": rules.weights.get(code, 0), "unit": "" if code == "handled" else "%"}
         for code in KPI_LABELS if rules.weights.get(code)
     ]  # fmt: skip
-    can_sign = services.may_score(me, a)
+    can_sign = services.may_judge(me, a)
     sheets = list(Sheet.objects.filter(appraisal=a).select_related("template", "scorer"))
     templates = list(SheetTemplate.objects.filter(Q(role="") | Q(role=a.role), is_active=True)) if can_sign else []
     return render(
@@ -179,11 +168,7 @@ def appraisal_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
 @require_POST
 def appraisal_sign(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
     a = _appraisal_for(me, pk)
-    try:
-        services.appraisal_sign(appraisal=a, actor=me)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
+    if _attempt(request, lambda: services.appraisal_sign(appraisal=a, actor=me)) is not None:
         messages.success(request, _("已签核"))
     return redirect("appraisal:detail", pk=a.pk)
 
@@ -195,7 +180,7 @@ def sheet_form(request: HttpRequest, me: Staff, pk: int, template_id: int) -> Ht
     template = SheetTemplate.objects.filter(pk=template_id, is_active=True).first()
     if template is None:
         raise NotFound(_("评分表不存在"))
-    if not services.may_score(me, a):
+    if not services.may_judge(me, a):
         raise PermissionDenied(_("只有直属上级或经理可以评分"))
     mine = Sheet.objects.filter(appraisal=a, template=template, scorer=me).first()
     values: dict[str, str] = {k: str(v) for k, v in (mine.scores if mine else {}).items()}
@@ -227,12 +212,7 @@ def sheet_form(request: HttpRequest, me: Staff, pk: int, template_id: int) -> Ht
 @staff_view
 def ledger_page(request: HttpRequest, me: Staff) -> HttpResponse:
     """奖惩台账: entries and cards of a period; supervisors and above add entries."""
-    today = timezone.localdate()
-    start = parse_date(request.GET.get("start")) or today.replace(day=1)
-    end = parse_date(request.GET.get("end")) or today
-    if end < start:
-        start, end = end, start
-    people = ledger_people(me)
+    start, end = this_month_unless(parse_date(request.GET.get("start")), parse_date(request.GET.get("end")))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         data = request.POST
@@ -249,7 +229,7 @@ def ledger_page(request: HttpRequest, me: Staff) -> HttpResponse:
         else:
             messages.success(request, _("奖惩已登记"))
             return redirect("appraisal:ledger")
-    rows = ledger(site_ids=site_ids_for(me), start=start, end=end, people=people)
+    rows = ledger(site_ids=site_ids_for(me), start=start, end=end, people=people_in_view(me))
     if request.GET.get("export") == "xlsx":
         headers = [_("日期"), _("员工"), _("类型"), _("分值"), _("金额(元)"), _("事由"), _("来源"), _("登记人")]
         keys = ("points", "amount", "reason", "source", "by")
@@ -269,7 +249,7 @@ def ledger_page(request: HttpRequest, me: Staff) -> HttpResponse:
             "sites": sites_for(me),
             "staff": Staff.objects.filter(sites__in=site_ids_for(me), is_active=True).distinct().order_by("id"),
             "kinds": RewardPenalty.Kind.choices,
-            "today": today,
+            "today": timezone.localdate(),
         },
         status=422 if errors else 200,
     )

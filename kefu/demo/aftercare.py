@@ -27,7 +27,14 @@ from kefu.surveys.services import batch_create, parse_items, questionnaire_creat
 from kefu.tickets.lifecycle import Status
 from kefu.tickets.models import Ticket, TicketEvent, WarningCard
 from kefu.visits.models import Visit, VisitAttempt, VisitCampaign, VisitRules
-from kefu.visits.services import campaign_create, member_tags, visit_create_for_ticket, visit_due, windows_for
+from kefu.visits.services import (
+    campaign_create,
+    member_tags,
+    overdue_note,
+    visit_create_for_ticket,
+    visit_due,
+    windows_for,
+)
 
 from . import data
 from .builders import Client
@@ -294,7 +301,7 @@ def past_visits(
                 rule=WarningCard.Rule.VISIT,
                 deadline=visit.due_at,
                 issued_at=visit.due_at,
-                note=f"回访期限 {timezone.localtime(visit.due_at):%m-%d %H:%M} 已过",
+                note=overdue_note(visit),
             )
             for ticket, visit, _ in planned
             if visit.warned_at is not None

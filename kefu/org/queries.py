@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from kefu.core.calendar import LIBRARY_YEARS, BusinessCalendar, WorkingHours, YearSchedule, parse_schedule
 from kefu.core.models import HolidaySchedule
 
-from .models import Department, Site, SiteCalendar, SiteDayOverride, Staff
+from .models import Department, Role, Site, SiteCalendar, SiteDayOverride, Staff
 from .permissions import ALL_SITES_ROLES
 
 
@@ -23,6 +23,17 @@ def site_ids_for(staff: Staff) -> set[int]:
             cached = set(staff.sites.filter(is_active=True).values_list("id", flat=True))
         staff._site_ids = cached  # type: ignore[attr-defined]
     return cached
+
+
+def people_in_view(staff: Staff) -> frozenset[int] | None:
+    """Whose own work ``staff`` reads in figures, appraisals and the rewards ledger: everyone at
+    their sites (None) for managers and directors; for a supervisor the team (those who report
+    to them, including any who have left since, and themselves); for everyone else themselves."""
+    if staff.role in (Role.MANAGER, Role.DIRECTOR):
+        return None
+    if staff.role == Role.SUPERVISOR:
+        return frozenset(Staff.objects.filter(superior=staff).values_list("id", flat=True)) | {staff.id}
+    return frozenset({staff.id})
 
 
 def sites_for(staff: Staff) -> QuerySet[Site]:

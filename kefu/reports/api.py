@@ -14,15 +14,13 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from kefu.core.api import ErrorOut, Id, Limit, Offset, page, ref
-from kefu.core.errors import NotFound, PermissionDenied
+from kefu.core.errors import NotFound
 from kefu.org.models import Staff
-from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import site_ids_for
 
 from . import queries
 from .filters import ReportFilters, parse_filters
 from .models import MonthlyReport
-from .views import dashboard_scope
 
 router = Router(tags=["统计报表"])
 VolumeBy = Literal["kind", "channel", "category"]
@@ -56,11 +54,6 @@ def _filters(staff: Staff, q: ReportQuery) -> tuple[ReportFilters, list[str]]:
     return parse_filters(params, allowed_sites=site_ids_for(staff))
 
 
-def _reader(staff: Staff) -> None:
-    if staff.role not in SUPERVISING_ROLES:
-        raise PermissionDenied(_("只有主管及以上可以查看统计报表"))
-
-
 def _out(f: ReportFilters, problems: list[str], data: dict[str, Any]) -> dict[str, Any]:
     return {"start": f.start, "end": f.end, "problems": problems, "data": data}
 
@@ -71,7 +64,7 @@ def dashboard(request: HttpRequest, q: Query[ReportQuery]) -> dict[str, Any]:
     (sites for managers and directors, the team for a supervisor, one's own work otherwise)."""
     me = _me(request)
     f, problems = _filters(me, q)
-    f, scope = dashboard_scope(me, f)
+    f, scope = queries.dashboard_scope(me, f)
     return _out(f, problems, {"scope": scope, "figures": queries.dashboard(f)})
 
 
@@ -80,7 +73,7 @@ def volume(
     request: HttpRequest, q: Query[ReportQuery], by: Literal["kind", "channel", "category"] = "kind"
 ) -> dict[str, Any]:
     me = _me(request)
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(me, q)
     v = queries.volume(f, by)
     return _out(f, problems, {"total": v.total, "monthly": v.monthly, "buckets": v.buckets, "series": v.series,
@@ -96,7 +89,7 @@ def pareto(
     ] = "category",
 ) -> dict[str, Any]:
     me = _me(request)
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(me, q)
     return _out(f, problems, {"rows": [asdict(r) for r in queries.pareto(f, by)]})
 
@@ -113,7 +106,7 @@ def sla(
     request: HttpRequest, q: Query[ReportQuery], by: Literal["department", "person"] = "department"
 ) -> dict[str, Any]:
     me = _me(request)
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(me, q)
     figures = queries.sla_compliance(f, by)
     return _out(f, problems, {"rows": [_compliance(r) for r in figures["rows"]],
@@ -125,7 +118,7 @@ def workload(
     request: HttpRequest, q: Query[ReportQuery], by: Literal["person", "department"] = "person"
 ) -> dict[str, Any]:
     me = _me(request)
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(me, q)
     rows = [{**asdict(w), "average_hours": w.average_hours} for w in queries.workload(f, by)]
     return _out(f, problems, {"rows": rows})
@@ -156,7 +149,7 @@ def _monthly(r: MonthlyReport) -> dict[str, Any]:
 @router.get("/reports/monthly", response={200: MonthlyPage, **_ERRORS}, summary="客服月报列表")
 def monthly_list(request: HttpRequest, limit: Limit = 20, offset: Offset = 0) -> dict[str, Any]:
     me = _me(request)
-    _reader(me)
+    queries.require_reader(me)
     qs = MonthlyReport.objects.filter(site_id__in=site_ids_for(me)).select_related("site")
     count, rows = page(qs, limit, offset)
     return {"count": count, "limit": limit, "offset": offset, "items": [_monthly(r) for r in rows]}
@@ -165,7 +158,7 @@ def monthly_list(request: HttpRequest, limit: Limit = 20, offset: Offset = 0) ->
 @router.get("/reports/monthly/{report_id}", response={200: MonthlyOut, **_ERRORS}, summary="客服月报")
 def monthly_detail(request: HttpRequest, report_id: Id) -> dict[str, Any]:
     me = _me(request)
-    _reader(me)
+    queries.require_reader(me)
     found = MonthlyReport.objects.filter(pk=report_id, site_id__in=site_ids_for(me)).select_related("site").first()
     if found is None:
         raise NotFound(_("月报不存在"))

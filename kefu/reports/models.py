@@ -21,7 +21,7 @@ class MonthlyReport(models.Model):
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PENDING)
     figures = models.JSONField(_("数据"), default=dict, blank=True)
     summary = models.TextField(_("工作小结"), blank=True)
-    summary_edited = models.BooleanField(default=False)
+    # Who last rewrote the summary, and when; never set while it is still the drafted one.
     summary_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     summary_at = models.DateTimeField(null=True, blank=True)
     requested_by = models.ForeignKey(Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")

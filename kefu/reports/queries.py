@@ -4,7 +4,7 @@ written next to each query and shown on the page."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -14,7 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kefu.core.errors import PermissionDenied
 from kefu.core.figures import percent
+from kefu.org.models import Role, Staff
+from kefu.org.permissions import SUPERVISING_ROLES
+from kefu.org.queries import people_in_view
 from kefu.tickets.lifecycle import DONE_FOR_SLA, ENDED, Kind, Status
 from kefu.tickets.models import Channel, Ticket
 
@@ -494,6 +498,23 @@ def workload(f: ReportFilters, by: str = "person", now: datetime | None = None) 
 
 
 # --- dashboards -----------------------------------------------------------------------------
+
+
+def require_reader(staff: Staff) -> None:
+    """The report pages and their API are for supervisors and above."""
+    if staff.role not in SUPERVISING_ROLES:
+        raise PermissionDenied(_("只有主管及以上可以查看统计报表"))
+
+
+def dashboard_scope(staff: Staff, f: ReportFilters) -> tuple[ReportFilters, str]:
+    """The dashboard reads whose work ``people_in_view`` says (administrators: everyone at
+    their sites), and names that scope."""
+    people = None if staff.role == Role.ADMIN else people_in_view(staff)
+    if people is None:
+        return f, str(_("全部人员"))
+    if staff.role == Role.SUPERVISOR:
+        return replace(f, people=people), _("本组（{n} 人）").format(n=len(people))
+    return replace(f, people=people), str(_("本人"))
 
 
 def kpis(f: ReportFilters, now: datetime | None = None) -> dict[str, Any]:

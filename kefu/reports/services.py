@@ -157,7 +157,7 @@ def monthly_report_build(pk: int) -> MonthlyReport:
         report.refresh_from_db()
         return report
     fields: dict[str, Any] = {"figures": figures, "status": MonthlyReport.Status.READY, "generated_at": timezone.now()}
-    if not report.summary_edited:
+    if report.summary_at is None:  # nobody has rewritten the draft yet
         fields["summary"] = draft_summary(figures)
     MonthlyReport.objects.filter(pk=pk).update(**fields)
     report.refresh_from_db()
@@ -173,7 +173,7 @@ def monthly_report_summary_update(*, report: MonthlyReport, actor: Staff, versio
     if len(summary) > MAX_SUMMARY:
         raise ValidationFailed(_("工作小结不能超过 {n} 字").format(n=MAX_SUMMARY), field="summary")
     updated = MonthlyReport.objects.filter(pk=report.pk, version=version).update(
-        summary=summary, summary_edited=True, summary_by=actor, summary_at=timezone.now(), version=version + 1
+        summary=summary, summary_by=actor, summary_at=timezone.now(), version=version + 1
     )
     if not updated:
         raise Conflict(_("月报已被他人修改，请刷新后重试"))

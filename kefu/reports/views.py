@@ -3,7 +3,6 @@ layout. Thin: the figures come from ``queries``."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 from io import BytesIO
 from typing import Any
@@ -16,11 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 
-from kefu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from kefu.core.errors import DomainError, NotFound, ValidationFailed
 from kefu.core.excel import download, workbook
 from kefu.core.web import paginate, parse_id
-from kefu.org.models import Role, Staff
-from kefu.org.permissions import SUPERVISING_ROLES
+from kefu.org.models import Staff
 from kefu.org.queries import departments, site_ids_for, sites_for
 from kefu.org.web import current_site_ids, staff_view
 from kefu.tickets.lifecycle import Kind
@@ -82,11 +80,6 @@ CATALOGUE = (
 )
 
 
-def _reader(me: Staff) -> None:
-    if me.role not in SUPERVISING_ROLES:
-        raise PermissionDenied(_("只有主管及以上可以查看统计报表"))
-
-
 def _filters(request: HttpRequest, me: Staff) -> tuple[ReportFilters, list[str]]:
     return parse_filters(request.GET, allowed_sites=current_site_ids(request, me))
 
@@ -115,13 +108,27 @@ def _by(request: HttpRequest, choices: Any, default: str) -> str:
     return value if value in choices else default
 
 
+def _excel(title: str, f: ReportFilters, headers: list[Any], rows: Any) -> HttpResponse:
+    """The report as a workbook named after it and its period."""
+    return download(workbook(title, [str(h) for h in headers], rows), f"{title}_{_period(f)}.xlsx")
+
+
+def _bars(rows: list[Any], *series: tuple[Any, str]) -> dict[str, Any]:
+    """Chart data of the first 20 rows: their labels, and one series per (name, attribute)."""
+    shown = rows[:20]
+    return {
+        "labels": [r.label for r in shown],
+        "series": [{"name": str(name), "data": [getattr(r, attr) for r in shown]} for name, attr in series],
+    }
+
+
 def _period(f: ReportFilters) -> str:
     return f"{f.start:%Y%m%d}-{f.end:%Y%m%d}"
 
 
 @staff_view
 def index(request: HttpRequest, me: Staff) -> HttpResponse:
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(request, me)
     return _page(request, me, "reports/index.html", f, problems, page_title=_("统计报表"), catalogue=CATALOGUE)
 
@@ -129,7 +136,7 @@ def index(request: HttpRequest, me: Staff) -> HttpResponse:
 @staff_view
 def volume(request: HttpRequest, me: Staff) -> HttpResponse:
     """工单量统计: received per day or month, by kind, channel or category."""
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(request, me)
     dimension = _by(request, queries.VOLUME_DIMENSIONS, "kind")
     v = queries.volume(f, dimension)
@@ -141,7 +148,7 @@ def volume(request: HttpRequest, me: Staff) -> HttpResponse:
             for i, bucket in enumerate(v.buckets)
         ]
         rows.append([_("合计"), *[sum(s["data"]) for s in v.series], v.total])
-        return download(workbook(title, headers, rows), f"{title}_{_period(f)}.xlsx")
+        return _excel(title, f, headers, rows)
     chart = {"buckets": v.buckets, "series": v.series}
     return _page(
         request, me, "reports/volume.html", f, problems,
@@ -153,7 +160,7 @@ def volume(request: HttpRequest, me: Staff) -> HttpResponse:
 @staff_view
 def pareto(request: HttpRequest, me: Staff) -> HttpResponse:
     """排列图: what most of the tickets are about, by category, building, department or handler."""
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(request, me)
     dimension = _by(request, queries.PARETO_DIMENSIONS, "category")
     rows = queries.pareto(f, dimension)
@@ -179,7 +186,7 @@ def pareto(request: HttpRequest, me: Staff) -> HttpResponse:
 @staff_view
 def sla(request: HttpRequest, me: Staff) -> HttpResponse:
     """时限达成率: response, arrival and resolution on time, by department or handler."""
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(request, me)
     by = _by(request, queries.SLA_GROUPS, "department")
     figures = queries.sla_compliance(f, by)
@@ -198,16 +205,13 @@ def sla(request: HttpRequest, me: Staff) -> HttpResponse:
              r.arrive_rate, r.resolve_on, r.resolve_late, r.resolve_rate]
             for r in rows
         ]  # fmt: skip
-        return download(workbook(title, headers, data), f"{title}_{_period(f)}.xlsx")
-    shown = figures["rows"][:20]
-    chart = {
-        "labels": [r.label for r in shown],
-        "series": [
-            {"name": str(_("响应按时率")), "data": [r.respond_rate for r in shown]},
-            {"name": str(_("到场按时率")), "data": [r.arrive_rate for r in shown]},
-            {"name": str(_("办结按时率")), "data": [r.resolve_rate for r in shown]},
-        ],
-    }
+        return _excel(title, f, headers, data)
+    chart = _bars(
+        figures["rows"],
+        (_("响应按时率"), "respond_rate"),
+        (_("到场按时率"), "arrive_rate"),
+        (_("办结按时率"), "resolve_rate"),
+    )
     return _page(
         request, me, "reports/sla.html", f, problems,
         page_title=title, rows=rows, chart=chart, by=by, groups=queries.SLA_GROUPS,
@@ -217,7 +221,7 @@ def sla(request: HttpRequest, me: Staff) -> HttpResponse:
 @staff_view
 def resolution(request: HttpRequest, me: Staff) -> HttpResponse:
     """一次解决率与重开率, by kind, department or first responder."""
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(request, me)
     by = _by(request, queries.RESOLUTION_GROUPS, "kind")
     figures = queries.resolution(f, by)
@@ -228,15 +232,8 @@ def resolution(request: HttpRequest, me: Staff) -> HttpResponse:
                    _("已办结"), _("被重开"), _("重开率%")]  # fmt: skip
         data = [[r.label, r.received, r.first_contact, r.first_contact_rate, r.completed, r.reopened, r.reopen_rate]
                 for r in rows]  # fmt: skip
-        return download(workbook(title, headers, data), f"{title}_{_period(f)}.xlsx")
-    shown = figures["rows"][:20]
-    chart = {
-        "labels": [r.label for r in shown],
-        "series": [
-            {"name": str(_("一次解决率")), "data": [r.first_contact_rate for r in shown]},
-            {"name": str(_("重开率")), "data": [r.reopen_rate for r in shown]},
-        ],
-    }
+        return _excel(title, f, headers, data)
+    chart = _bars(figures["rows"], (_("一次解决率"), "first_contact_rate"), (_("重开率"), "reopen_rate"))
     return _page(
         request, me, "reports/resolution.html", f, problems,
         page_title=title, rows=rows, chart=chart, by=by, groups=queries.RESOLUTION_GROUPS,
@@ -294,7 +291,7 @@ def _ledger_row(t: Any) -> list[Any]:
 @staff_view
 def complaint_ledger(request: HttpRequest, me: Staff) -> HttpResponse:
     """投诉案件登记追踪表: every complaint of the period and how far it got."""
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(request, me)
     title = _("投诉案件登记追踪表")
     rows = queries.complaints(f)
@@ -317,7 +314,7 @@ def complaint_ledger(request: HttpRequest, me: Staff) -> HttpResponse:
 @staff_view
 def satisfaction(request: HttpRequest, me: Staff) -> HttpResponse:
     """满意度趋势: ratings, return visits and surveys month by month."""
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(request, me)
     title = _("满意度趋势")
     figures = queries.satisfaction_trend(f)
@@ -327,7 +324,7 @@ def satisfaction(request: HttpRequest, me: Staff) -> HttpResponse:
                    _("调查有效答题"), _("调查满意率%")]  # fmt: skip
         data = [[r["month"], r["rated"], r["rating_average"], r["rating_rate"], r["visits"], r["visit_rate"],
                  r["answers"], r["survey_rate"]] for r in rows]  # fmt: skip
-        return download(workbook(title, headers, data), f"{title}_{_period(f)}.xlsx")
+        return _excel(title, f, headers, data)
     chart = {
         "labels": [r["month"] for r in rows],
         "series": [
@@ -342,7 +339,7 @@ def satisfaction(request: HttpRequest, me: Staff) -> HttpResponse:
 @staff_view
 def cards(request: HttpRequest, me: Staff) -> HttpResponse:
     """警告卡统计: cards per person and rule."""
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(request, me)
     title = _("警告卡统计")
     figures = queries.cards_by_person(f)
@@ -351,7 +348,7 @@ def cards(request: HttpRequest, me: Staff) -> HttpResponse:
         rules = [r for r, _label in figures["rules"]]
         data = [[p["name"], p["blue"], p["yellow"], p["red"], p["total"], *[p["rules"][r] for r in rules]]
                 for p in figures["rows"]]  # fmt: skip
-        return download(workbook(title, headers, data), f"{title}_{_period(f)}.xlsx")
+        return _excel(title, f, headers, data)
     shown = figures["rows"][:20]
     chart = {
         "labels": [p["name"] for p in shown],
@@ -367,7 +364,7 @@ def cards(request: HttpRequest, me: Staff) -> HttpResponse:
 @staff_view
 def workload(request: HttpRequest, me: Staff) -> HttpResponse:
     """工作量统计: open, overdue, received, handled and average handling time per person or department."""
-    _reader(me)
+    queries.require_reader(me)
     f, problems = _filters(request, me)
     by = _by(request, queries.WORKLOAD_GROUPS, "person")
     rows = queries.workload(f, by)
@@ -376,39 +373,22 @@ def workload(request: HttpRequest, me: Staff) -> HttpResponse:
         headers = [str(queries.WORKLOAD_GROUPS[by]).removeprefix("按"), _("当前在办"), _("当前超期"), _("期间受理"),
                    _("期间办结"), _("平均处理用时(工作小时)")]  # fmt: skip
         data = [[w.label, w.open_now, w.overdue_now, w.received, w.handled, w.average_hours] for w in rows]
-        return download(workbook(title, headers, data), f"{title}_{_period(f)}.xlsx")
-    shown = rows[:20]
-    chart = {
-        "labels": [w.label for w in shown],
-        "series": [
-            {"name": str(_("期间办结")), "type": "bar", "data": [w.handled for w in shown]},
-            {"name": str(_("当前在办")), "type": "bar", "data": [w.open_now for w in shown]},
-            {"name": str(_("平均处理用时(工作小时)")), "type": "line", "yAxisIndex": 1,
-             "data": [w.average_hours for w in shown]},
-        ],
-    }  # fmt: skip
+        return _excel(title, f, headers, data)
+    # Two bars and, on the right axis, the average handling time as a line (the template).
+    chart = _bars(
+        rows, (_("期间办结"), "handled"), (_("当前在办"), "open_now"), (_("平均处理用时(工作小时)"), "average_hours")
+    )
     return _page(
         request, me, "reports/workload.html", f, problems,
         page_title=title, rows=rows, chart=chart, by=by, groups=queries.WORKLOAD_GROUPS,
     )  # fmt: skip
 
 
-def dashboard_scope(me: Staff, f: ReportFilters) -> tuple[ReportFilters, str]:
-    """Directors and managers see their sites; a supervisor their team (those who report to
-    them, and themselves); everyone else their own work."""
-    if me.role in (Role.DIRECTOR, Role.MANAGER, Role.ADMIN):
-        return f, str(_("全部人员"))
-    if me.role == Role.SUPERVISOR:
-        team = frozenset(Staff.objects.filter(superior=me, is_active=True).values_list("id", flat=True)) | {me.id}
-        return replace(f, people=team), _("本组（{n} 人）").format(n=len(team))
-    return replace(f, people=frozenset({me.id})), str(_("本人"))
-
-
 @staff_view
 def dashboard(request: HttpRequest, me: Staff) -> HttpResponse:
     """数据看板: the key figures of the period against the period before, for the reader's scope."""
     f, problems = _filters(request, me)
-    f, scope = dashboard_scope(me, f)
+    f, scope = queries.dashboard_scope(me, f)
     figures = queries.dashboard(f)
     v = queries.volume(f, "kind")
     context: dict[str, Any] = {
@@ -434,7 +414,7 @@ def _month(value: Any) -> date | None:
 @staff_view
 def monthly_list(request: HttpRequest, me: Staff) -> HttpResponse:
     """客服月报: the months kept per site, and the form to generate one."""
-    _reader(me)
+    queries.require_reader(me)
     sites = sites_for(me).filter(id__in=current_site_ids(request, me))
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
@@ -469,7 +449,7 @@ def monthly_list(request: HttpRequest, me: Staff) -> HttpResponse:
 
 @staff_view
 def monthly_detail(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
-    _reader(me)
+    queries.require_reader(me)
     report = (
         MonthlyReport.objects.select_related("site", "summary_by").filter(pk=pk, site_id__in=site_ids_for(me)).first()
     )

@@ -303,6 +303,11 @@ def visit_reassign(*, visit: Visit, actor: Staff, version: int, to: Staff | None
 # --- overdue visits ------------------------------------------------------------------------
 
 
+def overdue_note(visit: Visit) -> str:
+    """What the yellow card of an overdue visit says."""
+    return _("回访期限 {due} 已过").format(due=timezone.localtime(visit.due_at).strftime("%m-%d %H:%M"))
+
+
 def visits_overdue_sweep(*, now: datetime | None = None, limit: int = 2000, quiet: bool = False) -> int:
     """Every open visit past its deadline gets one yellow card for its visitor (回访超时).
     Claimed by a conditional UPDATE of ``warned_at``, so two sweeps never warn twice.
@@ -322,7 +327,7 @@ def visits_overdue_sweep(*, now: datetime | None = None, limit: int = 2000, quie
             visit = Visit.objects.select_related("ticket__site", "assignee").get(pk=pk)
             if visit.ticket is None or visit.assignee is None:
                 continue
-            note = _("回访期限 {due} 已过").format(due=timezone.localtime(visit.due_at).strftime("%m-%d %H:%M"))
+            note = overdue_note(visit)
             card: WarningCard | None
             if quiet:
                 card, created = WarningCard.objects.get_or_create(

@@ -19,6 +19,12 @@ def dt(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
 
 
+@register.filter
+def pct(value: float | None) -> str:
+    """12.5 → "12.5%"; a rate without data (None) → "—"."""
+    return "—" if value is None else f"{value}%"
+
+
 @register.simple_tag(takes_context=True)
 def phone(context: Any, number: str) -> str:
     """The number, or 138****1234 unless the page says the user may see phone numbers.
