@@ -503,6 +503,10 @@ def test_undeclared_methods_are_json_405(world, path):
 def test_the_schema_lists_the_operations_we_attack():
     assert len(OPERATIONS) >= 25
     assert ("POST", "/api/v1/tickets/{ticket_id}/dispatch") in OPERATIONS
+    # Every report endpoint, read from the schema like the rest, so the attacks above reach it.
+    reports = {path for method, path in OPERATIONS if method == "GET" and path.startswith("/api/v1/reports/")}
+    names = "dashboard volume pareto sla workload resolution complaints satisfaction cards monthly monthly/{report_id}"
+    assert reports >= {f"/api/v1/reports/{name}" for name in names.split()}
 
 
 @pytest.mark.parametrize(("method", "path"), [op for op in OPERATIONS if op != ("DELETE", "/api/v1/auth/token")])
