@@ -5,7 +5,8 @@ from .models import Period, RewardPenalty, Scheme, SheetItem, SheetTemplate
 
 @admin.register(Scheme)
 class SchemeAdmin(admin.ModelAdmin):
-    list_display = ("role", "handled_target", "sheet_share", "praise_points")
+    list_display = ("role", "handled_target", "sheet_share", "praise_points", "updated_by", "updated_at")
+    readonly_fields = ("updated_by", "updated_at")
 
 
 @admin.register(Period)

@@ -38,6 +38,10 @@ class Scheme(models.Model):
     sheet_share = models.PositiveSmallIntegerField(_("评分表占比(%)"), default=30)
     card_points = models.JSONField(_("警告卡扣分"), default=default_card_points, blank=True)
     praise_points = models.PositiveSmallIntegerField(_("表扬加分"), default=2)
+    updated_by = models.ForeignKey(
+        Staff, verbose_name=_("修改人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("修改时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("考核方案")

@@ -7,17 +7,28 @@ from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kefu.core.errors import NotFound, PermissionDenied
 from kefu.core.figures import percent
+from kefu.org.models import Role, Staff
+from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import people_in_view, site_ids_for
 from kefu.tickets.lifecycle import Kind, Status
 from kefu.tickets.models import Ticket, WarningCard
 from kefu.visits.models import Visit
 
-from .models import Period, RewardPenalty
+from .models import DEFAULT_WEIGHTS, Appraisal, Period, RewardPenalty, Scheme, Sheet, SheetTemplate
+from .scoring import KPIS, Rules
+
+# Who sets up periods, edits score sheets and schemes: managers and directors. Supervisors
+# read the score sheets they fill in.
+MANAGERS = frozenset({Role.MANAGER, Role.DIRECTOR})
+SHEET_READERS = SUPERVISING_ROLES
+APPRAISED = tuple(DEFAULT_WEIGHTS)
 
 KPI_LABELS = {
     "handled": gettext_lazy("办结量"),
@@ -26,6 +37,42 @@ KPI_LABELS = {
     "visits_on_time": gettext_lazy("回访按时率"),
     "first_contact": gettext_lazy("一次解决率"),
 }
+
+
+def rules_for(role: str) -> Rules:
+    """The role's scheme, else the defaults."""
+    scheme = Scheme.objects.filter(role=role).first()
+    return rules_of(scheme) if scheme is not None else default_rules(role)
+
+
+def default_rules(role: str) -> Rules:
+    return Rules(weights=dict(DEFAULT_WEIGHTS.get(role, {})))
+
+
+def rules_of(scheme: Scheme) -> Rules:
+    return Rules(
+        weights={k: int(v) for k, v in (scheme.weights or DEFAULT_WEIGHTS.get(scheme.role, {})).items()},
+        handled_target=scheme.handled_target,
+        sheet_share=scheme.sheet_share,
+        card_points={k: int(v) for k, v in (scheme.card_points or {}).items()},
+        praise_points=scheme.praise_points,
+    )
+
+
+def rules_applied(appraisal: Appraisal) -> Rules:
+    """The rules the appraisal was computed with (kept with its figures), so that a scheme
+    changed since affects a period only when it is computed again; the role's current
+    rules for a result computed before the rules were kept."""
+    kept = (appraisal.kpis or {}).get("rules")
+    if not isinstance(kept, dict):
+        return rules_for(appraisal.role)
+    return Rules(
+        weights={k: int(v) for k, v in kept.get("weights", {}).items()},
+        handled_target=int(kept.get("handled_target", 60)),
+        sheet_share=int(kept.get("sheet_share", 30)),
+        card_points={k: int(v) for k, v in kept.get("card_points", {}).items()},
+        praise_points=int(kept.get("praise_points", 2)),
+    )
 
 
 def figures_for(
@@ -121,8 +168,6 @@ def ledger(
 ) -> list[dict[str, Any]]:
     """奖惩台账 of a period: the entries made by hand and the warning cards (each a penalty of
     the points its colour costs in the person's scheme), newest first."""
-    from .services import rules_for
-
     sites = list(site_ids)
     tz = timezone.get_current_timezone()
     since = datetime.combine(start, time.min, tzinfo=tz)
@@ -172,3 +217,71 @@ def this_month_unless(start: date | None, end: date | None) -> tuple[date, date]
     today = timezone.localdate()
     start, end = start or today.replace(day=1), end or today
     return (end, start) if end < start else (start, end)
+
+
+def appraisal_get_for_user(*, staff: Staff, pk: int) -> Appraisal:
+    """One result, if it belongs to a period of the staff member's sites and is one they read
+    (``results_in_view``); anything else is "not found"."""
+    found = (
+        Appraisal.objects.filter(pk=pk, period__in=periods_for(staff))
+        .filter(results_in_view(staff))
+        .select_related("period", "staff", "signed_by")
+        .first()
+    )
+    if found is None:
+        raise NotFound(_("考核结果不存在"))
+    return found
+
+
+# --- settings: score-sheet templates and schemes ---------------------------------------------
+
+
+def sheet_templates_for(staff: Staff) -> QuerySet[SheetTemplate]:
+    """Every score-sheet template (they are company-wide) with its item count, total maximum
+    and whether any sheet was scored with it; supervisors and above read them."""
+    if staff.role not in SHEET_READERS:
+        raise PermissionDenied(_("只有客服主管及以上可以查看评分表模板"))
+    return SheetTemplate.objects.annotate(
+        n_items=Count("items"),
+        top=Sum("items__max_score"),
+        in_use=Exists(Sheet.objects.filter(template=OuterRef("pk"))),
+    ).order_by("id")
+
+
+def sheet_template_get_for_user(*, staff: Staff, pk: int) -> SheetTemplate:
+    found = sheet_templates_for(staff).filter(pk=pk).first()
+    if found is None:
+        raise NotFound(_("评分表不存在"))
+    return found
+
+
+def sheet_template_in_use(template: SheetTemplate) -> bool:
+    """Scored with at least once: its items are then part of those sheets and stay as they are."""
+    return Sheet.objects.filter(template=template).exists()
+
+
+def sheet_items_text(template: SheetTemplate) -> str:
+    """The items as the textarea takes them, one a line: ``类别|评分项|满分``."""
+    return "\n".join(f"{i.section}|{i.text}|{i.max_score}" for i in template.items.all())
+
+
+def schemes_for(staff: Staff) -> list[dict[str, Any]]:
+    """Each appraised role's rules as they stand (the defaults where no scheme was saved),
+    with who changed them last; for managers and directors."""
+    if staff.role not in MANAGERS:
+        raise PermissionDenied(_("只有客服经理和总监可以设置考核方案"))
+    saved = {s.role: s for s in Scheme.objects.select_related("updated_by")}
+    rows = []
+    for role in APPRAISED:
+        scheme = saved.get(role)
+        rules = rules_of(scheme) if scheme is not None else default_rules(role)
+        rows.append(
+            {
+                "role": role,
+                "label": Role(role).label,
+                "rules": rules,
+                "weights": {code: rules.weights.get(code, 0) for code in KPIS},
+                "scheme": scheme,
+            }
+        )
+    return rows

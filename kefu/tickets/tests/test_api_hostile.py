@@ -157,13 +157,18 @@ def world():
     from kefu.reports.models import MonthlyReport
 
     monthly = MonthlyReport.objects.create(site=site, month=date.today().replace(day=1), status="ready")
-    # An appraisal period, for the appraisal endpoints.
-    from kefu.appraisal.services import period_create
+    # An appraisal period, computed, and a score sheet for everyone, for the appraisal endpoints.
+    from kefu.appraisal.models import Appraisal
+    from kefu.appraisal.services import period_compute, period_create, sheet_template_create
 
     today = date.today()
     period = period_create(name="本月", start=today.replace(day=1), end=today, sites=[site], actor=director)
+    period_compute(period=period)
+    sheet = sheet_template_create(name="通用评分表", role="", items=[("服务态度", "礼貌规范", 10)], actor=director)
     return {
         "period": period,
+        "result": Appraisal.objects.get(period=period, staff=tech),
+        "sheet": sheet,
         "monthly": monthly,
         "questionnaire": questionnaire,
         "batch": batch,
@@ -229,6 +234,9 @@ def ids_for(world):
         "report_id": world["monthly"].id,
         "period_id": world["period"].id,
         "staff_id": world["tech"].id,
+        "result_id": world["result"].id,  # the technician's appraisal: the director scores and signs it
+        "template_id": world["sheet"].id,
+        "role": "agent",  # a scheme's role, and a score-sheet template's
     }
 
 
@@ -264,6 +272,9 @@ KNOWN = {
     "day": lambda: date.today().isoformat(),  # a ledger entry: not after today
     "points": lambda: "5",
     "amount": lambda: None,
+    "items": lambda: [{"section": "服务态度", "text": "接听电话礼貌规范", "max_score": 10}],  # a score sheet's
+    "weights": lambda: {"handled": 20, "on_time": 30, "satisfaction": 30, "visits_on_time": 10, "first_contact": 10},
+    "card_points": lambda: {"blue": 1, "yellow": 3, "red": 10},
 }
 
 
@@ -279,6 +290,8 @@ def plausible(name, schema, world, path):
         return [world["customer"].id]
     if name == "at" and "/visits/" in path:  # an appointment: some time tomorrow
         return (timezone.now() + timedelta(days=1)).isoformat()
+    if name == "scores" and "{result_id}" in path:  # every item of the fixture's score sheet
+        return {str(item.id): 1 for item in world["sheet"].items.all()}
     if name in KNOWN:
         return KNOWN[name]()
     if schema.get("default") is not None:
