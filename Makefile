@@ -6,7 +6,7 @@ KEFU := $(BIN)/python -m kefu
 PORT ?= 8000
 export KEFU_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install run worker demo test test-pg lint messages clean
+.PHONY: install run worker demo bench-seed test test-pg lint messages clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -31,6 +31,14 @@ worker: install
 demo: install
 	$(KEFU) migrate --noinput
 	$(KEFU) demo
+
+# A year of a ten-site centre for the benchmarks (bench/README.md): TICKETS=1000000 by default,
+# on the database DATABASE_URL names (else SQLite in KEFU_DATA_DIR). ARGS="--reset" to redo it.
+TICKETS ?= 1000000
+bench-seed: install
+	mkdir -p $(KEFU_DATA_DIR)
+	$(KEFU) migrate --noinput
+	$(KEFU) bench-seed --tickets $(TICKETS) $(ARGS)
 
 lint: install
 	mkdir -p $(KEFU_DATA_DIR)
