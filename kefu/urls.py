@@ -4,6 +4,7 @@ from django.urls import include, path
 from kefu.api import api
 from kefu.tickets.views import home
 from kefu.tickets.views.confirm_link import customer_confirm
+from kefu.tickets.views.search import global_search
 
 admin.site.site_header = "客服中心管理系统 · 系统设置"
 admin.site.site_title = "系统设置"
@@ -13,6 +14,7 @@ urlpatterns = [
     path("", include("kefu.org.urls")),
     path("customers/", include("kefu.customers.urls")),
     path("tickets/", include("kefu.tickets.urls")),
+    path("search/", global_search, name="search"),
     path("visits/", include("kefu.visits.urls")),
     path("surveys/", include("kefu.surveys.urls")),
     path("reports/", include("kefu.reports.urls")),

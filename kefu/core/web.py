@@ -8,6 +8,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.functional import cached_property
 
 PAGE_SIZES = (10, 20, 50, 100)
 
@@ -40,12 +41,33 @@ def parse_id(value: Any) -> int | None:
     return int(text) if text.isdigit() and len(text) < 12 else None
 
 
-def paginate(request: HttpRequest, queryset: QuerySet[Any], *, default_size: int = 20) -> Page[Any]:
-    """A page of ``queryset``; bad page numbers fall back to the nearest real page."""
+class CappedPaginator(Paginator):
+    """Counts at most ``cap`` rows, so that a total over a million rows stays cheap; the
+    page shows "共 1000+ 条" (UI.md) and offers the pages up to the cap."""
+
+    def __init__(self, object_list: QuerySet[Any], per_page: int, *, cap: int) -> None:
+        super().__init__(object_list, per_page)
+        self.queryset = object_list
+        self.cap = cap
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        # Unordered and only the ids: the database stops at cap + 1 rows and ranks none.
+        found = self.queryset.order_by().values("pk")[: self.cap + 1].count()
+        self.capped = found > self.cap
+        return min(found, self.cap)
+
+
+def paginate(
+    request: HttpRequest, queryset: QuerySet[Any], *, default_size: int = 20, cap: int | None = None
+) -> Page[Any]:
+    """A page of ``queryset``; bad page numbers fall back to the nearest real page. With
+    ``cap``, the total is counted up to that many rows (``CappedPaginator``)."""
     size = int_param(request, "size", default_size)
     if size not in PAGE_SIZES:
         size = default_size
-    paginator = Paginator(queryset, size)
+    paginator = CappedPaginator(queryset, size, cap=cap) if cap else Paginator(queryset, size)
     number = int_param(request, "page", 1)
     return paginator.get_page(min(number, paginator.num_pages or 1))
 

@@ -23,6 +23,7 @@ from kefu.org.models import Role, Site, Staff
 from kefu.org.permissions import SUPERVISING_ROLES, can
 from kefu.org.queries import site_ids_for
 
+from .hooks import AFTER_CUSTOMER_UPDATE
 from .models import Customer, CustomerEvent, CustomerPhone, CustomerUnit, Tag, Unit
 
 CONFLICT_MESSAGE = gettext_lazy("保存失败：该客户资料已被他人修改，请刷新后重试")
@@ -188,6 +189,8 @@ def customer_update(*, customer: Customer, data: CustomerData, actor: Staff, ver
         changes = {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
         if changes:
             CustomerEvent.objects.create(customer=customer, actor=actor, type="updated", data={"changes": changes})
+            for hook in AFTER_CUSTOMER_UPDATE:
+                hook(customer=customer, changed=frozenset(changes))
     return customer
 
 

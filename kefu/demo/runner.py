@@ -20,6 +20,7 @@ from kefu.reports.models import MonthlyReport
 from kefu.reports.services import monthly_report_build
 from kefu.tickets.lifecycle import Status
 from kefu.tickets.models import Ticket
+from kefu.tickets.search import reindex_all
 from kefu.tickets.services.cards import sla_sweep
 from kefu.visits.services import visit_create_for_ticket, visits_overdue_sweep
 
@@ -107,6 +108,8 @@ def _build(options: Options, ref: Reference, anchor: datetime, lap: Callable[[st
     lap(f"客服月报（{built} 份）")
     appraised = appraisal_period(anchor, sites.values(), staff)
     lap(f"绩效考核（上月，{appraised} 人）")
+    indexed = reindex_all()
+    lap(f"工单检索索引（{indexed} 张）")
 
 
 def monthly_reports(anchor: datetime, sites: Iterable[Site]) -> int:

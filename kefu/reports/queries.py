@@ -19,7 +19,7 @@ from kefu.core.figures import percent
 from kefu.org.models import Role, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import people_in_view
-from kefu.tickets.lifecycle import DONE_FOR_SLA, ENDED, Kind, Status
+from kefu.tickets.lifecycle import IN_HAND, Kind, Status
 from kefu.tickets.models import Channel, Ticket
 
 from .filters import ReportFilters
@@ -479,7 +479,7 @@ def workload(f: ReportFilters, by: str = "person", now: datetime | None = None) 
         return rows.setdefault(pk, Workload(label=label))
 
     current = (
-        scope.exclude(status__in=[*ENDED, *DONE_FOR_SLA])
+        scope.filter(status__in=IN_HAND)
         .values(key, name)
         .annotate(n=Count("id"), late=Count("id", filter=Q(resolve_due__lt=now) & ~Q(status=Status.SUSPENDED)))
         .order_by()
@@ -517,8 +517,9 @@ def dashboard_scope(staff: Staff, f: ReportFilters) -> tuple[ReportFilters, str]
     return replace(f, people=people), str(_("本人"))
 
 
-def kpis(f: ReportFilters, now: datetime | None = None) -> dict[str, Any]:
-    """The dashboard's key figures for the period: a handful of aggregate queries."""
+def kpis(f: ReportFilters, now: datetime | None = None, *, with_now: bool = True) -> dict[str, Any]:
+    """The dashboard's key figures for the period: a handful of aggregate queries. The
+    figures of "now" (open and overdue) are left out (None) without ``with_now``."""
     from kefu.tickets.models import WarningCard
     from kefu.visits.models import Visit
 
@@ -537,11 +538,12 @@ def kpis(f: ReportFilters, now: datetime | None = None) -> dict[str, Any]:
         reopened=Count("id", filter=Q(reopen_count__gt=0)),
         minutes=Avg("handling_minutes"),
     )
-    current = f.narrow(Ticket.objects.filter(site_id__in=f.site_ids)).exclude(status__in=[*ENDED, *DONE_FOR_SLA])
-    o = current.aggregate(
-        open_now=Count("id"),
-        overdue_now=Count("id", filter=Q(resolve_due__lt=now) & ~Q(status=Status.SUSPENDED)),
-    )
+    o: dict[str, int | None] = dict.fromkeys(NOW_FIGURES)
+    if with_now:
+        o = f.narrow(Ticket.objects.filter(site_id__in=f.site_ids).in_hand()).aggregate(
+            open_now=Count("id"),
+            overdue_now=Count("id", filter=Q(resolve_due__lt=now) & ~Q(status=Status.SUSPENDED)),
+        )
     rated = Ticket.objects.filter(site_id__in=f.site_ids, rated_at__gte=f.since, rated_at__lt=f.until)
     if f.people is not None:
         rated = rated.filter(rated_staff_id__in=f.people)
@@ -611,7 +613,7 @@ NOW_FIGURES = frozenset({"open_now", "overdue_now"})
 def dashboard(f: ReportFilters, now: datetime | None = None) -> list[dict[str, Any]]:
     """Each key figure with its value in the previous period of the same length (环比) and
     the change, marked good or bad news. Figures of "now" have no previous value."""
-    this, before = kpis(f, now), kpis(f.previous(), now)
+    this, before = kpis(f, now), kpis(f.previous(), now, with_now=False)
     out = []
     for key, label, unit, rise_is_good in KPI_LIST:
         value, previous = this[key], (None if key in NOW_FIGURES else before[key])

@@ -281,8 +281,12 @@ def ticket_list(request: HttpRequest, filters: Query[TicketFilters]) -> dict[str
     staff = _me(request)
     params = filters.model_dump(exclude={"ordering", "limit", "offset"})
     qs = with_list_columns(search_tickets(tickets_for(staff), params))
-    if filters.ordering == "resolve_due":
+    searching = bool(filters.q.strip())
+    ordering = filters.ordering or ("relevance" if searching else "-created_at")
+    if ordering == "resolve_due":
         qs = qs.order_by(F("resolve_due").asc(nulls_last=True), "id")
+    elif ordering == "relevance" and searching:
+        pass  # search_tickets ordered it, best first
     else:
         qs = qs.order_by("-created_at", "-id")
     count, rows = page(qs, filters.limit, filters.offset)

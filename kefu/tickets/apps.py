@@ -5,3 +5,13 @@ class TicketsConfig(AppConfig):
     name = "kefu.tickets"
     label = "tickets"
     verbose_name = "工单"
+
+    def ready(self) -> None:
+        # A customer's name and rooms are in their tickets' search documents; the customers
+        # app tells us of changes through its hook list.
+        from kefu.customers.hooks import AFTER_CUSTOMER_UPDATE
+
+        from .search import on_customer_update
+
+        if on_customer_update not in AFTER_CUSTOMER_UPDATE:
+            AFTER_CUSTOMER_UPDATE.append(on_customer_update)

@@ -89,6 +89,9 @@ DONE_FOR_SLA: tuple[str, ...] = (
     Status.CANCELLED,
 )
 
+# …and the statuses in which it still runs (or waits, suspended).
+IN_HAND: tuple[str, ...] = tuple(s for s in Status.values if s not in DONE_FOR_SLA)
+
 
 @dataclass(frozen=True)
 class Action:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from kefu.customers.models import Customer, Unit
 from kefu.org.models import Department, Site, Skill, Staff
 
-from .lifecycle import DONE_FOR_SLA, ENDED, STATUS_COLORS, Kind, Status
+from .lifecycle import DONE_FOR_SLA, ENDED, IN_HAND, STATUS_COLORS, Kind, Status
 
 
 class Channel(models.TextChoices):
@@ -152,13 +152,31 @@ class WarningRules(models.Model):
         return str(self.site or _("全公司"))
 
 
+# What the period reports read of a ticket besides its site and its date (decision 0006):
+# the filters and groupings (kind, channel, category, department, people) and the figures.
+RECEIPT_REPORT_COLUMNS = (
+    "kind", "status", "channel", "category", "department", "assignee", "first_responder",
+    "first_contact_resolved", "respond_due", "responded_at", "respond_delta", "arrive_due", "arrived_at",
+    "arrive_delta", "resolve_due", "completed_at", "resolve_delta",
+)  # fmt: skip
+COMPLETION_REPORT_COLUMNS = (
+    "kind", "status", "category", "department", "assignee", "first_responder", "reopen_count", "handling_minutes",
+)  # fmt: skip
+
+
 class TicketQuerySet(models.QuerySet["Ticket"]):
     def open(self) -> TicketQuerySet:
         return self.exclude(status__in=ENDED)
 
+    def in_hand(self) -> TicketQuerySet:
+        """Tickets whose handler's part is not done: the resolution clock still runs (unless
+        suspended). Named by the statuses they are in, not by those they are not in, so that
+        (site, status) probes of the index ``ticket_in_hand`` find them on every database."""
+        return self.filter(status__in=IN_HAND)
+
     def overdue(self, now: object = None) -> TicketQuerySet:
         now = now or timezone.now()
-        return self.exclude(status__in=DONE_FOR_SLA).filter(resolve_due__lt=now)
+        return self.in_hand().filter(resolve_due__lt=now)
 
     def due_soon(self, now: object = None, hours: int = 4) -> TicketQuerySet:
         now = now or timezone.now()
@@ -280,10 +298,28 @@ class Ticket(models.Model):
             models.Index(fields=["first_responder", "status"], name="ticket_first_responder_status"),
             models.Index(fields=["resolve_due"], name="ticket_resolve_due"),
             models.Index(fields=["number"], name="ticket_number"),
+            # Search by a caller's number finds their tickets without a scan (tickets/search.py).
+            models.Index(fields=["contact_phone"], name="ticket_contact_phone"),
             # Reports read a period of one site's tickets by receipt or by completion
-            # (docs/decisions/0004).
-            models.Index(fields=["site", "created_at"], name="ticket_site_created"),
-            models.Index(fields=["site", "completed_at"], name="ticket_site_completed"),
+            # (docs/decisions/0004). Both indexes carry every column the period reports count
+            # or group by, so that a year of a million tickets is read from the index alone,
+            # never row by row from the table (docs/decisions/0006).
+            models.Index(fields=["site", "created_at", *RECEIPT_REPORT_COLUMNS, "id"], name="ticket_site_created"),
+            models.Index(
+                fields=["site", "completed_at", *COMPLETION_REPORT_COLUMNS, "id"], name="ticket_site_completed"
+            ),
+            # Open and overdue now (dashboards, workload): with these columns the counts read
+            # the index alone. Not a partial index: SQLite cannot match a partial index's
+            # condition against bound parameters, and Django always binds them.
+            models.Index(
+                fields=["site", "status", "resolve_due", "assignee", "department", "id"], name="ticket_in_hand"
+            ),
+            # Ratings of a period (dashboards, satisfaction trend); most tickets are not rated.
+            models.Index(
+                fields=["site", "rated_at", "rating", "rated_staff", "id"],
+                condition=Q(rated_at__isnull=False),
+                name="ticket_site_rated",
+            ),
             # The SLA sweep reads only tickets with something due; most have nothing.
             models.Index(
                 fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="ticket_next_check_due"
@@ -501,7 +537,11 @@ class WarningCard(models.Model):
         verbose_name_plural = _("警告卡")
         ordering = ["-issued_at", "-id"]
         indexes = [
-            models.Index(fields=["site", "-issued_at"], name="warning_site_issued"),
+            # The card list of a site, newest first; with the columns the reports count and
+            # group by, a period's cards are counted from the index alone (decision 0006).
+            models.Index(
+                fields=["site", "-issued_at", "revoked_at", "color", "rule", "staff", "id"], name="warning_site_issued"
+            ),
             models.Index(fields=["staff", "-issued_at"], name="warning_staff_issued"),
         ]
 
@@ -538,6 +578,27 @@ class TicketEvent(models.Model):
             models.Index(fields=["ticket", "at"], name="ticket_event_ticket_at"),
             models.Index(fields=["type", "at"], name="ticket_event_type_at"),
         ]
+
+
+class TicketSearch(models.Model):
+    """The search document of one ticket (docs/decisions/0005): number, site, names, rooms,
+    content and timeline notes as jieba cuts them, space-separated. Written only by
+    ``tickets.search``, in the transaction of the change it follows.
+
+    The full-text index over it is the database's own, made by migration 0012: on SQLite the
+    FTS5 table ``tickets_ticketsearch_fts`` (external content, rowid = ticket id) kept in
+    step by three triggers on this table; on PostgreSQL the generated column
+    ``vector tsvector`` with a GIN index. Neither is a Django field. A later migration that
+    makes Django rebuild this table on SQLite (any AlterField) drops the triggers with it and
+    must create them again (``tests/test_search.py`` checks they are there).
+    """
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, primary_key=True, related_name="search_document")
+    document = models.TextField()
+
+    class Meta:
+        verbose_name = _("工单检索索引")
+        verbose_name_plural = _("工单检索索引")
 
 
 class Assignment(models.Model):

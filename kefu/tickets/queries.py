@@ -3,6 +3,7 @@ detail and API endpoint; ``ticket_get_for_user`` is the single access helper."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -10,12 +11,15 @@ from django.db.models import Q, QuerySet
 
 from kefu.core.errors import NotFound
 from kefu.core.phones import last4, normalize
+from kefu.customers.models import Unit
+from kefu.customers.queries import parse_room
 from kefu.org.models import Role, Staff
 from kefu.org.permissions import CAPABILITIES, FIELD_ROLES, SUPERVISING_ROLES
 from kefu.org.queries import site_ids_for
 
 from .lifecycle import ACTIONS, Kind, Status, actions_from
 from .models import Category, Handover, Ticket, TicketQuerySet, WarningCard
+from .search import search
 
 
 def tickets_for(staff: Staff) -> TicketQuerySet:
@@ -69,17 +73,15 @@ def allowed_actions(staff: Staff, ticket: Ticket) -> list[str]:
 
 
 def search_tickets(qs: TicketQuerySet, params: dict[str, Any]) -> TicketQuerySet:
-    """Apply the list filters shared by the UI and the API to ``qs``."""
+    """Apply the list filters shared by the UI and the API to ``qs``.
+
+    ``q`` is a full-text search (``tickets.search``: words of the content, notes, names,
+    rooms), OR-ed with the exact matches of what looks like a ticket number, a phone number,
+    its last four digits or a room (1-2-301); the result comes best first and carries
+    ``search_rank``. Callers that want another order call ``order_by``."""
     q = (params.get("q") or "").strip()
     if q:
-        cond = Q(number__iexact=q) | Q(content__icontains=q) | Q(contact_name__icontains=q)
-        cond |= Q(customer__name__icontains=q)
-        phone = normalize(q)
-        if phone.isdigit() and len(phone) >= 7:
-            cond |= Q(contact_phone=phone) | Q(customer__phones__number=phone)
-        elif q.isdigit() and len(q) == 4:
-            cond |= Q(customer__phones__last4=last4(q))
-        qs = qs.filter(cond).distinct()
+        qs = search(qs, q, also=exact_matches(q))
     for name in ("kind", "status", "channel", "urgency"):
         value = params.get(name)
         if value:
@@ -98,6 +100,34 @@ def search_tickets(qs: TicketQuerySet, params: dict[str, Any]) -> TicketQuerySet
     if date_to:
         qs = qs.filter(created_at__date__lte=date_to)
     return qs
+
+
+_NUMBER = re.compile(r"^[A-Z]{2,4}-\d{8}-\d{3,}$")
+
+
+def exact_matches(q: str) -> list[TicketQuerySet]:
+    """Tickets ``q`` names exactly, as id querysets for ``search``: a ticket number, a phone
+    number (the caller's or one of the customer's), its last four digits, a room. Each is an
+    indexed lookup; none applies to plain words."""
+    q = q.strip()
+    found: list[TicketQuerySet] = []
+    number = q.upper()
+    if _NUMBER.match(number):
+        found.append(Ticket.objects.filter(number=number))
+    phone = normalize(q)
+    digits = phone.replace("-", "")
+    if digits.isdigit() and len(digits) >= 7:
+        found.append(Ticket.objects.filter(contact_phone=phone))
+        found.append(Ticket.objects.filter(customer__phones__number=phone))
+    elif q.isdigit() and len(q) == 4:
+        found.append(Ticket.objects.filter(customer__phones__last4=last4(q)))
+    room = parse_room(q)
+    if room is not None:
+        building, entrance, door = room
+        units = Unit.objects.filter(building=building, entrance=entrance, room=door)
+        found.append(Ticket.objects.filter(unit__in=units))
+        found.append(Ticket.objects.filter(customer__unit_links__unit__in=units))
+    return found
 
 
 def _date(value: Any) -> date | None:

@@ -29,7 +29,13 @@ from .models import Channel, Urgency
 
 
 class TicketFilters(Schema):
-    q: Str100 = Field("", description="工单号、内容、联系人、客户名或电话（完整或尾号四位）")
+    q: Str100 = Field(
+        "",
+        description=(
+            "全文检索：工单号、电话（完整或尾号四位）、房号（如 1-2-301）、姓名、内容或备注中的词；"
+            "多个词须同时出现，引号内为短语"
+        ),
+    )
     kind: Kind | None = None
     status: Status | None = None
     channel: Channel | None = None
@@ -43,7 +49,9 @@ class TicketFilters(Schema):
     overdue: bool = Field(False, description="只看已超时的")
     date_from: date | None = Field(None, description="受理日期起，YYYY-MM-DD")
     date_to: date | None = Field(None, description="受理日期止，YYYY-MM-DD")
-    ordering: Literal["-created_at", "resolve_due"] = "-created_at"
+    ordering: Literal["-created_at", "resolve_due", "relevance"] | None = Field(
+        None, description="排序；不填时有 q 按相关度（relevance），否则按受理时间倒序"
+    )
     limit: Limit = 20
     offset: Offset = 0
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
+from .search import index_customer
 from .services.cards import sla_sweep
 
 
@@ -12,3 +13,10 @@ from .services.cards import sla_sweep
 def sweep_time_limits() -> None:
     """Every minute: pre-warnings, warning cards and escalations that have come due."""
     sla_sweep()
+
+
+@db_task()
+def reindex_customer(customer_id: int) -> None:
+    """Re-index the tickets of a customer renamed or given other rooms (too many to do
+    inside the customer's own transaction)."""
+    index_customer(customer_id=customer_id)

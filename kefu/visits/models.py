@@ -195,6 +195,11 @@ class Visit(models.Model):
         indexes = [
             models.Index(fields=["assignee", "status", "due_at"], name="visit_assignee_status_due"),
             models.Index(fields=["site", "status", "due_at"], name="visit_site_status_due"),
+            # A period's visits by due time for the reports, counted from the index alone
+            # (decision 0006).
+            models.Index(
+                fields=["site", "due_at", "status", "done_at", "result", "assignee", "id"], name="visit_site_due_report"
+            ),
             # The overdue sweep reads only open visits not yet warned.
             models.Index(
                 fields=["due_at"],

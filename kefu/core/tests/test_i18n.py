@@ -22,6 +22,14 @@ PO = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 
 
+@pytest.fixture(autouse=True)
+def _default_language_afterwards():
+    # LocaleMiddleware activates a request's language for the thread and nothing resets it:
+    # an English request would leave the next test of this worker in English.
+    yield
+    translation.deactivate()
+
+
 def _po_entries() -> dict[tuple[str, str], str]:
     """(msgctxt, msgid) → msgstr of the .po, parsed just enough for this test."""
     entries: dict[tuple[str, str], str] = {}

@@ -46,6 +46,7 @@ from kefu.tickets.models import (
     SlaPolicy,
     Ticket,
     TicketEvent,
+    TicketSearch,
     Urgency,
     WarningCard,
 )
@@ -104,6 +105,7 @@ WIPED: list[tuple[type[Any], str]] = [
     (Handover, "首问移交"),
     (Assignment, "派单记录"),
     (TicketEvent, "工单记录"),
+    (TicketSearch, "工单检索索引"),
     (ComplaintProposal, "投诉方案"),
     (Complaint, "投诉处理"),
     (Ticket, "工单"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from kefu.core.errors import Conflict, PermissionDenied, ValidationFailed
 from kefu.org.models import Staff
 
+from .. import search
 from ..lifecycle import ACTIONS, next_status
 from ..models import Attachment, Ticket, TicketEvent
 from ..queries import is_handler
@@ -67,6 +68,8 @@ def _apply(ticket: Ticket, version: int, **fields: Any) -> None:
     for name, value in fields.items():
         setattr(ticket, name, value)
     ticket.version = version + 1
+    if search.SEARCHED_FIELDS.intersection(fields):
+        search.index_tickets(ids=[ticket.pk])
 
 
 def _touch(ticket: Ticket, **fields: Any) -> None:
@@ -90,7 +93,7 @@ def _event(
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> TicketEvent:
-    return TicketEvent.objects.create(
+    event = TicketEvent.objects.create(
         ticket=ticket,
         actor=actor,
         type=type,
@@ -101,6 +104,10 @@ def _event(
         data=data or {},
         at=at or timezone.now(),
     )
+    if note and type not in search.SKIPPED_EVENTS:
+        # A note is found by its words from now on, in the same transaction.
+        search.index_note(ticket_id=ticket.pk, text=note)
+    return event
 
 
 def _attach(

@@ -15,7 +15,7 @@ from kefu.core.errors import ValidationFailed
 from kefu.org.models import Department, Site, Staff
 from kefu.org.permissions import FIELD_ROLES
 
-from ..lifecycle import DONE_FOR_SLA, Status, next_status
+from ..lifecycle import IN_HAND, next_status
 from ..models import Assignment, Category, Ticket
 from ..sla import Rules, rules_for
 from ._common import _apply, _check_action, _check_fresh, _event, _refusal, _required_reason
@@ -40,9 +40,8 @@ def pick_handler(*, site: Site, category: Category) -> tuple[Department | None, 
         candidates = candidates.filter(skills=skill)
     # Load counts only work in hand, named positively so the (assignee, status) index
     # serves it however long each person's history grows.
-    in_hand = [s for s in Status.values if s not in DONE_FOR_SLA]
     assignee = (
-        candidates.annotate(load=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=in_hand)))
+        candidates.annotate(load=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=IN_HAND)))
         .order_by("load", "id")
         .first()
     )

@@ -22,6 +22,7 @@ from kefu.org.models import Site, Staff
 from kefu.org.permissions import can
 from kefu.org.queries import site_ids_for
 
+from .. import search
 from ..lifecycle import NUMBER_PREFIX, Kind, Status
 from ..models import Assignment, Category, Channel, Complaint, Ticket, Urgency
 from ..sla import due_times, next_check, rules_for
@@ -125,6 +126,8 @@ def ticket_create(
         ticket.next_check_at = next_check(ticket, rules_for(site.id))
         ticket.save(force_insert=True)
         event = _event(ticket, actor, "created", to_status=Status.RECEIVED, data={"channel": channel}, at=now)
+        # Searchable at once; the notes that follow add their words to this document.
+        search.index_tickets(ids=[ticket.pk])
         _attach(ticket, event, photos, extensions, actor)
         if kind == Kind.COMPLAINT:
             # Complaints are judged before anything is dispatched (six steps, seed 002).

@@ -1,12 +1,15 @@
-"""Template helpers of the ticket pages: labels of timeline events and statuses."""
+"""Template helpers of the ticket pages: labels of timeline events and statuses, search highlights."""
 
 from __future__ import annotations
 
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from kefu.tickets import search
 from kefu.tickets.lifecycle import ACTIONS, Status
+from kefu.tickets.search import SearchQuery
 
 register = template.Library()
 
@@ -62,3 +65,10 @@ def _minutes_text(minutes: int) -> str:
     if hours:
         return _("{h}小时{m}分").format(h=hours, m=mins)
     return _("{m}分钟").format(m=mins)
+
+
+@register.filter
+def highlight(text: str, query: SearchQuery | None) -> SafeString:
+    """``text`` escaped, the words ``query`` matched in ``<mark>``; an excerpt that starts
+    just before the first match."""
+    return search.highlight(text, query, limit=80, before=8)

@@ -38,6 +38,7 @@ from ..queries import (
     tickets_for,
     with_list_columns,
 )
+from ..search import parse
 from ..services.cards import REVOKE_ROLES
 from .complaints import COMPLAINT_VIEW_ACTIONS, STEP_ACTIONS, complaint_context, complaint_step, parse_local
 
@@ -77,14 +78,25 @@ def home(request: HttpRequest, me: Staff) -> HttpResponse:
 # --- list and export ----------------------------------------------------------------------
 
 SORTS = {"due": ("resolve_due", "id"), "-created": ("-created_at", "-id"), "created": ("created_at", "id")}
+# A search counts its hits up to this many ("共 1000+ 条", 50 pages): an exact total of a
+# common word over a million tickets costs more than the page itself, and past 50 pages one
+# narrows the search rather than reads on.
+SEARCH_COUNT_CAP = 1_000
+
+
+def _searching(request: HttpRequest) -> bool:
+    return bool((request.GET.get("q") or "").strip())
 
 
 def _filtered(request: HttpRequest, me: Staff) -> TicketQuerySet:
     qs = search_tickets(scoped(request, me), request.GET.dict())
     if request.GET.get("mine") == "1":
         qs = my_work(qs, me)
-    order = SORTS.get(request.GET.get("sort", ""), SORTS["-created"])
-    return qs.order_by(*order)
+    # A search is sorted by relevance unless the user chose an order.
+    sort = request.GET.get("sort", "")
+    if _searching(request) and sort in ("", "rank"):
+        return qs  # search_tickets ordered it
+    return qs.order_by(*SORTS.get(sort, SORTS["-created"]))
 
 
 @staff_view
@@ -92,7 +104,11 @@ def ticket_list(request: HttpRequest, me: Staff) -> HttpResponse:
     active_cards = Prefetch(
         "warning_cards", queryset=WarningCard.objects.filter(revoked_at__isnull=True).order_by("id"), to_attr="cards"
     )
-    page = paginate(request, with_list_columns(_filtered(request, me)).prefetch_related(active_cards))
+    page = paginate(
+        request,
+        with_list_columns(_filtered(request, me)).prefetch_related(active_cards),
+        cap=SEARCH_COUNT_CAP if _searching(request) else None,
+    )
     context = {
         "page_title": _("工单列表"),
         "page": page,
@@ -106,6 +122,7 @@ def ticket_list(request: HttpRequest, me: Staff) -> HttpResponse:
         "f": request.GET,
         "can_export": can(me.role, "tickets.export"),
         "query": request.GET.copy(),
+        "search": parse(request.GET.get("q") or ""),
     }
     template = "tickets/list.html#results" if is_partial(request) else "tickets/list.html"
     return render(request, template, context)
