@@ -6,7 +6,7 @@ KEFU := $(BIN)/python -m kefu
 PORT ?= 8000
 export KEFU_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install run worker demo bench-seed test test-pg lint messages clean
+.PHONY: install bench-install run worker demo bench-seed bench test test-pg lint messages clean
 
 $(BIN)/.installed: requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -15,6 +15,16 @@ $(BIN)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 install: $(BIN)/.installed
+
+# The load generator (locust) of bench/load.py lives apart: its gevent and Jinja2 must not be
+# imported by the web and worker processes it measures.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/bin/.installed: bench/requirements.lock
+	$(PY) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q --disable-pip-version-check -r bench/requirements.lock
+	touch $@
+
+bench-install: $(BENCH_VENV)/bin/.installed
 
 run: install
 	mkdir -p $(KEFU_DATA_DIR)
@@ -40,6 +50,12 @@ bench-seed: install
 	$(KEFU) migrate --noinput
 	$(KEFU) bench-seed --tickets $(TICKETS) $(ARGS)
 
+# Every benchmark (bench/README.md) on the database DATABASE_URL names, else SQLite in KEFU_DATA_DIR;
+# an empty one is seeded with 1,000,000 tickets and indexed first (about 15 min). ARGS="--only search".
+bench: install bench-install
+	mkdir -p $(KEFU_DATA_DIR)
+	$(BIN)/python bench/run.py --prepare $(ARGS)
+
 lint: install
 	mkdir -p $(KEFU_DATA_DIR)
 	$(BIN)/ruff check .
@@ -48,15 +64,15 @@ lint: install
 	$(KEFU) makemigrations --check --dry-run
 
 # The whole suite on SQLite (or on the database DATABASE_URL names).
-test: lint
+test: lint bench-install
 	$(BIN)/pytest -n 2 -p no:cacheprovider
 
 # The whole suite again on PostgreSQL (CI runs both).
-test-pg: install
+test-pg: install bench-install
 	DATABASE_URL=$${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/kefu} $(BIN)/pytest -n 2 -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) $(BENCH_VENV) var
 
 # Refresh the English catalog after changing UI strings (Chinese msgids, see docs/decisions/0002).
 messages: install

@@ -1,6 +1,6 @@
 """Reports at scale: the times of the report queries over the data ``kefu bench-seed`` made.
 
-    DATABASE_URL=… .venv/bin/python bench/reports.py [--runs 3] [--anchor 2026-12-02]
+    DATABASE_URL=… .venv/bin/python bench/reports.py [--runs 3] [--anchor 2026-12-02] [--smoke]
 
 Each figure is the median of ``--runs`` runs (the first run, with a cold cache, is shown
 apart). The period is the twelve months before the anchor for the yearly reports and the
@@ -10,22 +10,15 @@ site) and, for the per-site lines, the first site.
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.settings")
+from common import Report, parser, setup_django
 
-import django
-
-django.setup()
+setup_django()
 
 from django.db import connection  # noqa: E402
 
@@ -57,10 +50,10 @@ def timed(read: Callable[[], Any], runs: int) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--anchor", type=date.fromisoformat, default=date.today())
-    args = parser.parse_args()
+    args_parser = parser(__doc__)
+    args_parser.add_argument("--runs", type=int, default=3)
+    args = args_parser.parse_args()
+    runs = 1 if args.smoke else args.runs
 
     anchor: date = args.anchor
     sites = frozenset(Site.objects.values_list("id", flat=True))
@@ -97,18 +90,20 @@ def main() -> int:
         ),
     ]
     vendor = connection.vendor
-    print(f"database: {vendor}, tickets: {Ticket.objects.count():,}, sites: {len(sites)}, anchor: {anchor}")
-    print(f"{'case':66} {'first':>8} {'median':>8}  target")
+    report = Report(
+        f"reports, {len(sites)} sites, anchor {anchor}: first (cold) run and median of {runs}", smoke=args.smoke
+    )
     for name, read in cases:
-        first, median = timed(read, args.runs)
+        first, median = timed(read, runs)
+        figure = f"{median:.3f} s (first {first:.3f} s)"
         target = TARGETS.get(name)
         if target is None:
-            verdict = ""
+            report.row(name, figure)
         else:
             limit = target[0] if vendor == "postgresql" else target[1]
-            verdict = f"≤ {limit:g} s {'met' if median <= limit else 'NOT MET'}"
-        print(f"{name:66} {first:8.3f} {median:8.3f}  {verdict}", flush=True)
-    return 0
+            report.row(name, figure, target=f"≤ {limit:g} s", met=median <= limit)
+    report.check(Ticket.objects.exists(), "the database holds tickets")
+    return report.finish()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kefu.core.errors import Conflict, DomainError, PermissionDenied, ValidationFailed
-from kefu.core.excel import download, workbook
+from kefu.core.excel import download, stream
 from kefu.core.phones import mask
 from kefu.core.web import PAGE_SIZES, is_partial, paginate
 from kefu.org.models import Site, Staff
@@ -106,7 +107,7 @@ EXPORT_HEADERS = [
 
 
 @staff_view
-def customer_export(request: HttpRequest, me: Staff) -> HttpResponse:
+def customer_export(request: HttpRequest, me: Staff) -> HttpResponseBase:
     """导出: the filtered list as .xlsx; phone numbers masked unless the role may see them."""
     _require(me, "customers.export", "您没有导出客户档案的权限")
     qs = _filtered(request, me)
@@ -136,8 +137,13 @@ def customer_export(request: HttpRequest, me: Staff) -> HttpResponse:
                 timezone.localtime(c.created_at).strftime("%Y-%m-%d %H:%M"),
             ]
 
-    content = workbook("客户档案", EXPORT_HEADERS, rows(), widths=[16, 8, 16, 6, 10, 28, 28, 16, 20, 10, 30, 17])
-    return download(content, f"客户档案_{timezone.localdate():%Y%m%d}.xlsx")
+    return stream(
+        "客户档案",
+        EXPORT_HEADERS,
+        rows(),
+        f"客户档案_{timezone.localdate():%Y%m%d}.xlsx",
+        widths=[16, 8, 16, 6, 10, 28, 28, 16, 20, 10, 30, 17],
+    )
 
 
 # --- detail -----------------------------------------------------------------------------------

@@ -159,6 +159,7 @@ RECEIPT_REPORT_COLUMNS = (
     "first_contact_resolved", "respond_due", "responded_at", "respond_delta", "arrive_due", "arrived_at",
     "arrive_delta", "resolve_due", "completed_at", "resolve_delta",
 )  # fmt: skip
+LIST_FILTER_COLUMNS = ("status", "kind", "category", "assignee", "department")
 COMPLETION_REPORT_COLUMNS = (
     "kind", "status", "category", "department", "assignee", "first_responder", "reopen_count", "handling_minutes",
 )  # fmt: skip
@@ -293,10 +294,8 @@ class Ticket(models.Model):
         ]
         indexes = [
             models.Index(fields=["site", "status", "-created_at"], name="ticket_site_status_created"),
-            models.Index(fields=["assignee", "status"], name="ticket_assignee_status"),
             models.Index(fields=["department", "status"], name="ticket_department_status"),
             models.Index(fields=["first_responder", "status"], name="ticket_first_responder_status"),
-            models.Index(fields=["resolve_due"], name="ticket_resolve_due"),
             models.Index(fields=["number"], name="ticket_number"),
             # Search by a caller's number finds their tickets without a scan (tickets/search.py).
             models.Index(fields=["contact_phone"], name="ticket_contact_phone"),
@@ -320,6 +319,19 @@ class Ticket(models.Model):
                 condition=Q(rated_at__isnull=False),
                 name="ticket_site_rated",
             ),
+            # The ticket list at 1M tickets (docs/decisions/0009): a page is found by walking an
+            # index in the list's order (newest first, or by due time), for one site or, for a
+            # scope of every site, without the site; the columns the list filters on come after
+            # the id, so that the walk, the capped count and the deep pages read the index alone.
+            models.Index(fields=["created_at", "id", *LIST_FILTER_COLUMNS], name="ticket_created_list"),
+            models.Index(fields=["site", "resolve_due", "id", *LIST_FILTER_COLUMNS], name="ticket_site_due_list"),
+            models.Index(fields=["resolve_due", "id", *LIST_FILTER_COLUMNS], name="ticket_due_list"),
+            # Filters that the walk would mostly skip: a category, a handler, a status.
+            models.Index(fields=["site", "category", "status", "created_at", "id"], name="ticket_site_category"),
+            models.Index(
+                fields=["assignee", "status", "site", "created_at", "resolve_due", "id"], name="ticket_assignee_list"
+            ),
+            models.Index(fields=["status", "created_at", "id"], name="ticket_status_created"),
             # The SLA sweep reads only tickets with something due; most have nothing.
             models.Index(
                 fields=["next_check_at"], condition=Q(next_check_at__isnull=False), name="ticket_next_check_due"

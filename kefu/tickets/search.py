@@ -92,9 +92,8 @@ def _import_jieba() -> Any:
 
 
 def cache_dir() -> str:
-    """Where jieba keeps its prefix dictionary between processes (a 9 MB marshal file that
-    loads in ~0.8 s instead of ~1.2 s for parsing dict.txt). Never the system temp dir; a
-    data dir that cannot be written only means no cache."""
+    """Where the word list is kept between processes (``wordlist``). Never the system temp
+    dir while the data dir can be written."""
     path = os.path.join(settings.DATA_DIR, "cache")
     with contextlib.suppress(OSError):
         os.makedirs(path, exist_ok=True)
@@ -102,14 +101,11 @@ def cache_dir() -> str:
 
 
 def load_tokenizer(cache: str) -> jieba.Tokenizer:
-    """A jieba tokenizer with its default dictionary (~60 MB, see decision 0005), its cache
-    in ``cache``. jieba downloads nothing; it writes only that cache, and goes on without
-    it when the directory cannot be written."""
-    jieba = _import_jieba()
-    cutter = jieba.Tokenizer()
-    cutter.tmp_dir = cache  # never tempfile.gettempdir(), jieba's default
-    cutter.initialize()
-    return cutter
+    """A jieba tokenizer with jieba's default dictionary as a 2 MB memory-mapped word list
+    (``wordlist``, decision 0011) built once into ``cache``. jieba downloads nothing."""
+    from . import wordlist
+
+    return wordlist.compact_tokenizer(_import_jieba(), wordlist.load(cache))
 
 
 def tokenizer() -> jieba.Tokenizer:
@@ -179,9 +175,21 @@ _segment_cached = lru_cache(maxsize=20_000)(_segment)
 # --- documents --------------------------------------------------------------------------------
 
 
+# The first word of every document names its site (kefusite12): a search by someone who sees
+# some sites only asks for one of their sites' words too, so that the full-text index leaves
+# the other sites' documents out before any row is read (decision 0009). Not a word anyone
+# types; letters and digits, so that FTS5 and PostgreSQL keep it whole.
+SITE_WORD = "kefusite"
+
+
+def site_word(site_id: int) -> str:
+    return f"{SITE_WORD}{int(site_id)}"
+
+
 def compose(
     *,
     number: str,
+    site_id: int | None = None,
     site: str = "",
     contact_name: str = "",
     customer: str = "",
@@ -190,11 +198,12 @@ def compose(
     work_notes: str = "",
     notes: Sequence[str] = (),
 ) -> str:
-    """A ticket's search document from its texts, in a fixed order; notes come last, in
-    timeline order, so that ``index_note`` can append a new one."""
+    """A ticket's search document from its texts, in a fixed order, after the word of its
+    site; notes come last, in timeline order, so that ``index_note`` can append a new one."""
     names = [contact_name] if contact_name == customer else [contact_name, customer]
     parts = [number, site, *names, *dict.fromkeys(rooms), content, work_notes, *notes]
-    return " ".join(filter(None, (segment(part) for part in parts if part)))
+    words = [site_word(site_id)] if site_id is not None else []
+    return " ".join(filter(None, (*words, *(segment(part) for part in parts if part))))
 
 
 def _room(building: str | None, entrance: str | None, room: str | None) -> str:
@@ -212,6 +221,7 @@ def documents(ids: Sequence[int]) -> dict[int, str]:
         .values_list(
             "id",
             "number",
+            "site_id",
             "site__name",
             "contact_name",
             "customer_id",
@@ -234,7 +244,7 @@ def documents(ids: Sequence[int]) -> dict[int, str]:
     for ticket_id, note in events:
         notes[ticket_id].append(note)
     rooms: dict[int, list[str]] = defaultdict(list)
-    customer_ids = {row[4] for row in rows if row[4] is not None}
+    customer_ids = {row[5] for row in rows if row[5] is not None}
     if customer_ids:
         links = (
             CustomerUnit.objects.filter(customer_id__in=customer_ids)
@@ -244,9 +254,10 @@ def documents(ids: Sequence[int]) -> dict[int, str]:
         for customer_id, *unit in links:
             rooms[customer_id].append(_room(*unit))
     result = {}
-    for pk, number, site, contact, customer_id, customer, building, entrance, room, content, work in rows:
+    for pk, number, site_id, site, contact, customer_id, customer, building, entrance, room, content, work in rows:
         result[pk] = compose(
             number=number,
+            site_id=site_id,
             site=site,
             contact_name=contact,
             customer=customer or "",
@@ -296,17 +307,19 @@ def index_note(*, ticket_id: int, text: str) -> None:
         index_tickets(ids=[ticket_id])
 
 
-def reindex_all(*, batch: int = 2000, progress: Callable[[int, int], None] | None = None) -> int:
-    """Rebuild every ticket's document, ``batch`` tickets at a time in id order (never all
-    in memory); each batch is its own transaction unless the caller holds one. Documents
+def reindex_all(*, batch: int = 2000, missing: bool = False, progress: Callable[[int, int], None] | None = None) -> int:
+    """Rebuild every ticket's document (with ``missing``, only of the tickets that have none:
+    the rest of a rebuild that was stopped), ``batch`` tickets at a time in id order (never
+    all in memory); each batch is its own transaction unless the caller holds one. Documents
     of tickets that no longer exist go with them (on delete cascade). Returns the rows
     written; ``progress(done, total)`` is called after each batch."""
-    total = Ticket.objects.count()
+    tickets = Ticket.objects.filter(search_document__isnull=True) if missing else Ticket.objects.all()
+    total = tickets.count()
     done = written = 0
     last = 0
     with _big_page_cache():
         while True:
-            ids = list(Ticket.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
+            ids = list(tickets.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:batch])
             if not ids:
                 break
             with transaction.atomic():
@@ -365,8 +378,10 @@ MAX_QUERY = 200  # characters of a query that count
 # ~13 µs on PostgreSQL. Past this many hits ranking alone would take longer than the page may,
 # and the best of thousands of equally plain matches is not much better than the newest, so
 # such a query lists its hits newest first (highest id first), which both databases answer
-# from the index in a few milliseconds.
-RANK_LIMIT = {"sqlite": 50_000, "postgresql": 5_000}
+# from the index in a few milliseconds. Counted within the reader's sites (``SITE_WORD``).
+# SQLite's was 50,000 (decision 0005): at 1M tickets ranking 37,000 hits took FTS5 120–300
+# ms. PostgreSQL now counts the hits of a query up to its limit (decision 0009).
+RANK_LIMIT = {"sqlite": 20_000, "postgresql": 5_000}
 MAX_TERMS = 12
 MAX_PHRASE = 8
 
@@ -381,19 +396,31 @@ class SearchQuery:
     phrase (the words side by side)."""
 
     terms: tuple[tuple[str, ...], ...]
+    # When not empty: the document must also be of one of these sites (its ``site_word``).
+    sites: tuple[int, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.terms)
 
+    def within(self, sites: Iterable[int] | None) -> SearchQuery:
+        """The same terms, asked only of the documents of ``sites`` (None: of every site)."""
+        return SearchQuery(self.terms, tuple(sorted(set(sites))) if sites is not None else ())
+
     def fts5(self) -> str:
         # Each term a quoted FTS5 string: AND, OR, NEAR, *, : or ( inside are plain words.
-        return " AND ".join('"' + " ".join(term) + '"' for term in self.terms)
+        found = " AND ".join('"' + " ".join(term) + '"' for term in self.terms)
+        if self.sites:
+            found += " AND (" + " OR ".join(f'"{site_word(site)}"' for site in self.sites) + ")"
+        return found
 
     def tsquery(self) -> str:
         def lexeme(word: str) -> str:
             return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
 
-        return " & ".join("(" + " <-> ".join(lexeme(w) for w in term) + ")" for term in self.terms)
+        found = " & ".join("(" + " <-> ".join(lexeme(w) for w in term) + ")" for term in self.terms)
+        if self.sites:
+            found += " & (" + " | ".join(lexeme(site_word(site)) for site in self.sites) + ")"
+        return found
 
 
 def parse(text: str) -> SearchQuery:
@@ -433,10 +460,14 @@ def parse(text: str) -> SearchQuery:
     return SearchQuery(terms=tuple(dict.fromkeys(terms))[:MAX_TERMS])
 
 
-def search(qs: TicketQuerySet, text: str, *, also: Sequence[QuerySet[Any]] = ()) -> TicketQuerySet:
+def search(
+    qs: TicketQuerySet, text: str, *, also: Sequence[QuerySet[Any]] = (), sites: Iterable[int] | None = None
+) -> TicketQuerySet:
     """The tickets of ``qs`` that match ``text``, or are among ``also`` (querysets of ticket
     ids: exact matches by number, phone, room), best first, annotated with ``search_rank``
     (higher is better). Blank text filters nothing. A later ``order_by`` replaces the order.
+    ``sites``: the sites ``qs`` is limited to (None: every site), asked of the index too, so
+    that the other sites' documents are left out there, and counted out of the ranking.
 
     Without ``also`` the full-text index is joined and the database ranks the hits (bm25 on
     SQLite, ts_rank on PostgreSQL); a query with more than ``RANK_LIMIT`` hits is listed
@@ -445,11 +476,12 @@ def search(qs: TicketQuerySet, text: str, *, also: Sequence[QuerySet[Any]] = ())
     if not (text or "").strip():
         return qs
     query = parse(text)
+    scoped = query.within(sites)
     vendor = connections[qs.db].vendor
     newest = ("-created_at", "-id")
     if also:
         exact = [_ids_sql(q) for q in also]
-        parts = [*exact, _hits_sql(vendor, query)] if query else exact
+        parts = [*exact, _hits_sql(vendor, scoped)] if query else exact
         rank = Case(When(pk__in=_union(exact), then=Value(1.0)), default=Value(0.0), output_field=FloatField())
         return qs.filter(pk__in=_union(parts)).annotate(search_rank=rank).order_by("-search_rank", *newest)
     if not query:
@@ -458,28 +490,58 @@ def search(qs: TicketQuerySet, text: str, *, also: Sequence[QuerySet[Any]] = ())
     if vendor == "sqlite":
         # extra() is the one way to join a table Django has no model for; the words are a
         # parameter. (Not for a queryset used as a subquery: Django would re-alias the tables.)
+        hits = _hit_count(qs.db, scoped, RANK_LIMIT["sqlite"] + 1)
+        ranked = hits <= RANK_LIMIT["sqlite"]
         found = qs.order_by().extra(
             tables=[FTS_TABLE],
             where=[f"{FTS_TABLE}.rowid = {ticket}.id", f"{FTS_TABLE} MATCH %s"],
-            params=[query.fts5()],
-            select={"search_rank": f"-{FTS_TABLE}.rank"},
+            params=[scoped.fts5()],
+            # bm25 counts the documents of each word on its first call: 130 ms for a word on
+            # 600,000 of them, for a page listed newest first that shows no rank.
+            select={"search_rank": f"-{FTS_TABLE}.rank" if ranked else "0.0"},
         )
+        if not hits:
+            return found.none()  # type: ignore[return-value]
         # FTS5 sorts by its own rank, or by rowid, when that is the whole ORDER BY, and the
         # join then stops after a page; with tie-breakers SQLite would sort every joined row
         # (2–3× slower at 180,000 hits). Ties keep FTS5's order.
-        order = f"-{FTS_TABLE}.rowid" if _hit_count(qs.db, query) > RANK_LIMIT["sqlite"] else f"{FTS_TABLE}.rank"
+        order = f"{FTS_TABLE}.rank" if ranked else f"-{FTS_TABLE}.rowid"
         return found.extra(order_by=[order])  # type: ignore[return-value]
     if vendor == "postgresql":
         table = TicketSearch._meta.db_table
+        tsquery = scoped.tsquery()
+        limit = RANK_LIMIT["postgresql"]
+        hits = _estimated_hits(qs.db, tsquery)
+        if hits < COUNT_LIMIT:
+            # The planner takes the words of a query as independent: a phrase of words that
+            # go together (a site's name: 137,000 hits) is estimated at a few thousand and was
+            # ranked in full (4 s at 1M); a word found at other sites only is estimated at
+            # thousands with the site's word, and the newest-first walk then read every
+            # ticket of the site for none (2.5 s). The index itself knows: count, up to the
+            # limit (a bitmap from the GIN index, then at most limit + 1 rows).
+            hits = _counted_hits(qs.db, tsquery, limit + 1)
+            if not hits:
+                return qs.annotate(search_rank=Value(0.0, output_field=FloatField())).none()
+        if hits > limit:
+            # Newest first: the tickets walked backwards by id, each document checked, until a
+            # page is found. Written as a function call, which the planner cannot answer from
+            # the GIN index and does not estimate from its statistics: with the operator it
+            # took the (low) estimate of a phrase, read every hit from the index and sorted
+            # them all (137,000 for a site's name: 2 s).
+            found = qs.extra(
+                tables=[table],
+                where=[f"{table}.ticket_id = {ticket}.id", f"ts_match_vq({table}.vector, to_tsquery('simple', %s))"],
+                params=[tsquery],
+                select={"search_rank": "0.0"},
+            )
+            return found.order_by("-id")  # type: ignore[return-value]
         found = qs.extra(
             tables=[table],
             where=[f"{table}.ticket_id = {ticket}.id", f"{table}.vector @@ to_tsquery('simple', %s)"],
-            params=[query.tsquery()],
+            params=[tsquery],
             select={"search_rank": f"ts_rank({table}.vector, to_tsquery('simple', %s))"},
-            select_params=[query.tsquery()],
+            select_params=[tsquery],
         )
-        if _estimated_hits(qs.db, query) > RANK_LIMIT["postgresql"]:
-            return found.order_by("-id")  # type: ignore[return-value]
         return found.order_by("-search_rank", *newest)  # type: ignore[return-value]
     # Any other database: every word as a substring of the document (slow, but right).
     for term in query.terms:
@@ -487,14 +549,20 @@ def search(qs: TicketQuerySet, text: str, *, also: Sequence[QuerySet[Any]] = ())
     return qs.annotate(search_rank=Value(0.0, output_field=FloatField())).order_by(*newest)
 
 
-def _estimated_hits(using: str, query: SearchQuery) -> int:
+# PostgreSQL: past this estimate the hits are not counted: a word on so many documents (the
+# estimate of one word is good; of several it is low, not high) is dense enough in any site
+# for the newest-first walk, and its bitmap would cost more than the walk.
+COUNT_LIMIT = 60_000
+
+
+def _estimated_hits(using: str, tsquery: str) -> int:
     """PostgreSQL's own estimate of the hits (the planner's lexeme statistics, kept by
     autovacuum's ANALYZE): about right, and about a millisecond where counting would read
     every hit's row."""
     table = TicketSearch._meta.db_table
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE vector @@ to_tsquery('simple', %s)", [query.tsquery()]
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {table} WHERE vector @@ to_tsquery('simple', %s)", [tsquery]
         )
         plan = cursor.fetchone()[0]
     if isinstance(plan, str):
@@ -502,11 +570,37 @@ def _estimated_hits(using: str, query: SearchQuery) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def _hit_count(using: str, query: SearchQuery) -> int:
-    """How many documents match, over the whole index (FTS5 counts without ranking: a few
-    milliseconds even for a word on every other ticket)."""
+def _counted_hits(using: str, tsquery: str, limit: int) -> int:
+    """The hits, up to ``limit``, counted from the GIN index: a bitmap of the documents that
+    hold every word, then at most ``limit`` of their rows. Sequential scans are off for that
+    one statement: with a LIMIT the planner would read the table from the start, expecting
+    the estimated hits to come soon, and read all of it for a word that is on none. One
+    round trip (Django's client-side binding allows several statements in one)."""
+    table = TicketSearch._meta.db_table
+    count = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE vector @@ to_tsquery('simple', %s) LIMIT %s) hits"
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
+            cursor.execute("SET enable_seqscan = off")
+            try:
+                cursor.execute(count, [tsquery, limit])
+                return int(cursor.fetchone()[0])
+            finally:
+                cursor.execute("RESET enable_seqscan")
+        cursor.execute(f"SET enable_seqscan = off; {count}; RESET enable_seqscan", [tsquery, limit])
+        cursor.nextset()
+        return int(cursor.fetchone()[0])
+
+
+def _hit_count(using: str, query: SearchQuery, limit: int) -> int:
+    """How many documents match (within the query's sites), up to ``limit``: FTS5 counts
+    without ranking, and stops there (a word on 600,000 documents took 170 ms to count in
+    full)."""
     with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [query.fts5()])
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s)",
+            [query.fts5(), limit],
+        )
         return int(cursor.fetchone()[0])
 
 

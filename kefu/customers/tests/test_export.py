@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def rows_of(response) -> list[tuple]:
     assert response.status_code == 200
-    return list(load_workbook(BytesIO(response.content)).worksheets[0].iter_rows(values_only=True))
+    return list(load_workbook(BytesIO(response.getvalue())).worksheets[0].iter_rows(values_only=True))
 
 
 def test_supervisor_exports_the_filtered_list(world, login):

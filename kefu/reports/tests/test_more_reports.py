@@ -66,7 +66,7 @@ def test_complaint_ledger_page_and_excel(world, client, month):
     page = client.get("/reports/complaints/?start=2026-11-01&end=2026-11-30").content.decode()
     assert f'data-ticket="{month["4"].number}"' in page and "保安态度差" in page
     response = client.get("/reports/complaints/?start=2026-11-01&end=2026-11-30&export=xlsx")
-    rows = list(load_workbook(BytesIO(response.content), read_only=True).active.iter_rows(values_only=True))
+    rows = list(load_workbook(BytesIO(response.getvalue()), read_only=True).active.iter_rows(values_only=True))
     assert rows[0][:3] == ("工单号", "项目", "受理时间") and len(rows) == 2
     row = dict(zip(rows[0], rows[1], strict=True))
     assert (row["是否成立"], row["责任部门"], row["责任人"], row["判定时间"]) == (

@@ -33,8 +33,8 @@ def index_existing(apps, schema_editor):
         return
     from kefu.tickets.search import compose
 
-    fields = ("id", "number", "site__name", "contact_name", "customer_id", "customer__name", "unit__building",
-              "unit__entrance", "unit__room", "content", "work_notes")  # fmt: skip
+    fields = ("id", "number", "site_id", "site__name", "contact_name", "customer_id", "customer__name",
+              "unit__building", "unit__entrance", "unit__room", "content", "work_notes")  # fmt: skip
     ids = list(Ticket.objects.using(db).order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
@@ -53,7 +53,7 @@ def index_existing(apps, schema_editor):
         rooms = defaultdict(list)
         links = (
             CustomerUnit.objects.using(db)
-            .filter(customer_id__in={r[4] for r in rows if r[4]})
+            .filter(customer_id__in={r[5] for r in rows if r[5]})
             .order_by("customer_id", "id")
             .values_list("customer_id", "unit__building", "unit__entrance", "unit__room")
         )
@@ -65,16 +65,17 @@ def index_existing(apps, schema_editor):
                     ticket_id=pk,
                     document=compose(
                         number=number,
+                        site_id=site_id,
                         site=site,
                         contact_name=contact,
                         customer=customer or "",
-                        rooms=[_label(building, entrance, room), *rooms.get(customer_id, [])],
+                        rooms=[_label(*unit), *rooms.get(customer_id, [])],
                         content=content,
                         work_notes=work,
                         notes=notes.get(pk, []),
                     ),
                 )
-                for pk, number, site, contact, customer_id, customer, building, entrance, room, content, work in rows
+                for pk, number, site_id, site, contact, customer_id, customer, *unit, content, work in rows
             ],
             batch_size=500,
             ignore_conflicts=True,

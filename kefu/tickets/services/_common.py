@@ -20,7 +20,7 @@ from .. import search
 from ..lifecycle import ACTIONS, next_status
 from ..models import Attachment, Ticket, TicketEvent
 from ..queries import is_handler
-from ..sla import rules_for, sla_fields
+from ..sla import Rules, rules_for, sla_fields
 
 CONFLICT_MESSAGE = gettext_lazy("操作失败：该工单已被他人处理，请刷新后重试")
 
@@ -50,18 +50,19 @@ def _refusal(ticket: Ticket, action: str) -> str:
     return _("工单当前状态为“{status}”，不能执行“{action}”").format(status=ticket.get_status_display(), action=label)
 
 
-def _apply(ticket: Ticket, version: int, **fields: Any) -> None:
+def _apply(ticket: Ticket, version: int, *, rules: Rules | None = None, **fields: Any) -> None:
     """Write ``fields`` only if nobody changed the ticket since ``version`` was read.
 
     The version check is part of the UPDATE itself, so two people acting at once cannot
     both pass it: the second UPDATE matches no row and gets a conflict, and the whole
-    service transaction rolls back.
+    service transaction rolls back. ``rules``: the site's warning rules when the caller has
+    read them already.
     """
     if version != ticket.version:
         raise Conflict(CONFLICT_MESSAGE)
     fields["updated_at"] = timezone.now()
     # Every change may move a deadline or meet one: the warning engine's columns follow.
-    fields.update(sla_fields(ticket, fields, rules_for(ticket.site_id)))
+    fields.update(sla_fields(ticket, fields, rules or rules_for(ticket.site_id)))
     updated = Ticket.objects.filter(pk=ticket.pk, version=version).update(**fields, version=F("version") + 1)
     if updated != 1:
         raise Conflict(CONFLICT_MESSAGE)

@@ -4,6 +4,12 @@ The sweep runs every minute in the worker. It reads only tickets whose ``next_ch
 come (a partial index), claims each with a conditional UPDATE of that column and acts only if
 the claim won, so any number of sweeps may run at once: the same card is never issued twice
 and the same escalation never sent twice. A card's unique ``key`` is the second lock.
+
+It works in batches of ``SWEEP_BATCH`` tickets, one transaction each: the tickets are read in
+one query, claimed one by one, and what the won claims give (cards, timeline events,
+notifications and their deliveries) is written in a few bulk INSERTs. After two hours of
+downtime at a million tickets (700 tickets due, 1,300 notifications) that is ~1 s of CPU
+instead of ~8 s for a transaction, a dozen statements and a notify() per warning.
 """
 
 from __future__ import annotations
@@ -11,19 +17,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import PermissionDenied, ValidationFailed
-from kefu.notify.services import notify
-from kefu.org.models import Role, Staff
+from kefu.notify.services import Message, notify_many
+from kefu.org.models import Role, Site, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import leaders_at
 
-from ..lifecycle import ENDED
-from ..models import Ticket, WarningCard
+from ..lifecycle import ENDED, Status
+from ..models import Ticket, TicketEvent, WarningCard
 from ..sla import Due, Rules, rules_for, sla_schedule
 from ._common import _event
 
@@ -88,25 +94,8 @@ def warning_issue(
             )
     except IntegrityError:
         return None
-    _event(
-        ticket,
-        actor,
-        "warning",
-        note=note,
-        data={"color": color, "rule": rule, "staff": staff.name, "card": card.pk},
-        at=now,
-    )
-    label = card.get_color_display()
-    notify(
-        recipients=[staff, *_supervisors(ticket, staff)],
-        event="warning.card",
-        title=_("{card}：{number}").format(card=label, number=ticket.number),
-        body=_("{name}，{rule}。{note}").format(name=staff.name, rule=card.get_rule_display(), note=note),
-        link=f"/tickets/{ticket.pk}/",
-        ref=f"ticket:{ticket.pk}",
-        site=ticket.site,
-        actor=actor,
-    )
+    _event(ticket, actor, "warning", note=note, data=_card_data(card), at=now)
+    notify_many([_card_message(card, note, [staff, *_supervisors(ticket, staff)])])
     return card
 
 
@@ -161,130 +150,310 @@ def ticket_mark_serious(*, ticket: Ticket, actor: Staff, reason: str) -> Warning
 
 # --- the sweep -----------------------------------------------------------------------------
 
+# Tickets claimed and acted on in one transaction. The writes of a batch (cards, events,
+# notifications, deliveries) are a handful of bulk INSERTs instead of a dozen statements
+# per warning; a batch keeps SQLite's write lock for a fraction of a second at most.
+SWEEP_BATCH = 250
+
 
 def sla_sweep(*, now: datetime | None = None, limit: int = 2000, quiet: bool = False) -> SweepResult:
     """Do every warning that has come due: pre-warnings, yellow cards at a breach with word to
     the supervisor, escalation to the manager and the director, red cards, blue cards.
 
+    At most ``limit`` tickets, the longest waiting first; the next run takes the rest.
     ``quiet`` (the demo's history) issues the cards at the moment each fell due and tells
     nobody."""
     now = now or timezone.now()
     result = SweepResult()
-    rules: dict[int, Rules] = {}
     due = list(
         Ticket.objects.filter(next_check_at__lte=now)
-        .order_by("next_check_at")
+        .order_by("next_check_at", "id")
         .values_list("id", "next_check_at")[:limit]
     )
-    for pk, check_at in due:
-        with transaction.atomic():
-            ticket = (
-                Ticket.objects.select_related("site", "assignee__superior", "first_responder__superior")
-                .filter(pk=pk, next_check_at=check_at)
-                .first()
-            )
-            if ticket is None:  # someone acted on it meanwhile; the next sweep looks again
-                continue
-            site_rules = rules.setdefault(ticket.site_id, rules_for(ticket.site_id))
-            plan = sla_schedule(ticket, site_rules)
-            done = list(ticket.sla_done or [])
-            fire = [d for d in plan if d.at <= now and d.key not in done]
-            done += [d.key for d in fire]
-            later = [d.at for d in plan if d.key not in done]
-            # The claim: only the sweep whose UPDATE still finds the check time it read acts.
-            won = Ticket.objects.filter(pk=pk, next_check_at=check_at).update(
-                next_check_at=min(later) if later else None, sla_done=done
-            )
-            if not won:
-                continue
-            result.checked += 1
-            ticket.sla_done = done
-            for item in fire:
-                cards, notices = _act(ticket, item, now=now, quiet=quiet)
-                result.cards += cards
-                result.notices += notices
-                result.keys.append(f"{pk}:{item.key}")
+    sweep = _Sweep(now=now, quiet=quiet)
+    for start in range(0, len(due), SWEEP_BATCH):
+        sweep.batch({pk: at for pk, at in due[start : start + SWEEP_BATCH] if at is not None}, result)
     return result
 
 
-def _act(ticket: Ticket, item: Due, *, now: datetime, quiet: bool) -> tuple[int, int]:
-    """Carry out one due warning; (cards issued, notifications sent)."""
-    person = responsible(ticket)
-    words = _DEADLINE_WORDS[item.deadline]
-    at = item.at if quiet else now
-    if item.step == "blue":
-        if ticket.assignee is None or ticket.status in ENDED:
-            return 0, 0
-        note = _("交办后 {when} 前未反馈处理进度").format(when=timezone.localtime(item.due).strftime("%m-%d %H:%M"))
-        card = _card(ticket, ticket.assignee, WarningCard.Color.BLUE, WarningCard.Rule.PROGRESS, item, note, at, quiet)
-        return (1 if card else 0), 0
-    if item.step == "breach":
-        note = _("{words}期限 {due} 已过").format(words=words, due=timezone.localtime(item.due).strftime("%m-%d %H:%M"))
-        card = _card(ticket, person, WarningCard.Color.YELLOW, _CARD_OF_BREACH[item.deadline], item, note, at, quiet)
-        return (1 if card else 0), 0
-    if item.step == "red":
-        note = _("办结期限 {due} 已过，至今仍未办结").format(due=timezone.localtime(item.due).strftime("%m-%d %H:%M"))
-        card = _card(ticket, person, WarningCard.Color.RED, WarningCard.Rule.LONG_OVERDUE, item, note, at, quiet)
-        return (1 if card else 0), 0
-    if quiet:
-        return 0, 0
-    if item.step == "stall":
-        recipients, event = [ticket.first_responder], "first_response.stalled"
-        title = _("首问工单停滞：{number}").format(number=ticket.number)
-        body = _("您首问的工单已 {hours} 小时没有进展（{status}），请跟进直至关闭。{content}").format(
-            hours=round((now - ticket.updated_at).total_seconds() / 3600),
-            status=ticket.get_status_display(),
-            content=ticket.content[:80],
+@dataclass
+class _Plan:
+    """What the sweep does for one ticket it has claimed: ``fire`` in schedule order."""
+
+    ticket: Ticket
+    fire: list[Due]
+
+
+# What the sweep reads of a due ticket (the schedule's times, the words of its messages): a
+# fraction of its columns, for hundreds of tickets a run. Its site and people come from the
+# run's own small caches, not from a join per ticket.
+_SWEPT_COLUMNS = (
+    "id", "site_id", "number", "status", "content", "created_at", "updated_at", "progress_due", "respond_due",
+    "responded_at", "arrive_due", "arrived_at", "resolve_due", "completed_at", "next_check_at", "sla_done",
+    "site", "assignee", "first_responder",
+)  # fmt: skip
+# And of the people: the name a message gives, whether they still work here, whom they answer to.
+_PEOPLE_COLUMNS = ("id", "name", "is_active", "superior_id")
+
+
+def _claim(rows: list[tuple[int, datetime, datetime | None, list[str]]]) -> set[int]:
+    """Claim each ticket (id, the check time read, the next check, the warnings done): the
+    ids whose conditional UPDATE found the check time still as read. One prepared statement
+    run once per ticket, without the ORM's per-call compilation (a third of a sweep's time
+    when it was a QuerySet.update per ticket)."""
+    if not rows:
+        return set()
+    meta = Ticket._meta
+    check, done = meta.get_field("next_check_at"), meta.get_field("sla_done")
+    quote = connection.ops.quote_name
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {quote(check.column)} = %s, {quote(done.column)} = %s "
+        f"WHERE {quote(meta.pk.column)} = %s AND {quote(check.column)} = %s"
+    )
+    won = set()
+    with connection.cursor() as cursor:
+        for pk, read, after, keys in rows:
+            cursor.execute(
+                sql,
+                [
+                    check.get_db_prep_value(after, connection),
+                    done.get_db_prep_value(keys, connection),
+                    pk,
+                    check.get_db_prep_value(read, connection),
+                ],
+            )
+            if cursor.rowcount == 1:
+                won.add(pk)
+    return won
+
+
+@dataclass
+class _Sweep:
+    """One run of the sweep: the clock, and what it reads once per run (each site's warning
+    rules, the people an escalation or a card without a superior goes to)."""
+
+    now: datetime
+    quiet: bool
+    rules: dict[int, Rules] = field(default_factory=dict)
+    leaders: dict[tuple[int, tuple[str, ...]], list[Staff]] = field(default_factory=dict)
+    sites: dict[int, Site] = field(default_factory=dict)
+    people: dict[int, Staff] = field(default_factory=dict)
+
+    def rules_of(self, site_id: int) -> Rules:
+        if site_id not in self.rules:
+            self.rules[site_id] = rules_for(site_id)
+        return self.rules[site_id]
+
+    def leaders_of(self, site_id: int, roles: tuple[str, ...]) -> list[Staff]:
+        if (site_id, roles) not in self.leaders:
+            self.leaders[(site_id, roles)] = list(leaders_at(site_id=site_id, roles=roles))
+        return self.leaders[(site_id, roles)]
+
+    def batch(self, read: dict[int, datetime], result: SweepResult) -> None:
+        """Claim and act on the tickets ``read`` (id → the check time the list query read),
+        all in one transaction: a failure leaves every ticket of the batch to the next run."""
+        with transaction.atomic():
+            tickets = list(
+                Ticket.objects.only(*_SWEPT_COLUMNS).filter(pk__in=list(read)).order_by("next_check_at", "id")
+            )
+            self.attach(tickets)
+            plans: list[_Plan] = []
+            claims: list[tuple[Ticket, datetime, datetime | None, list[str], list[Due]]] = []
+            for ticket in tickets:
+                check_at = read[ticket.pk]
+                if ticket.next_check_at != check_at:  # someone acted on it meanwhile; the next sweep looks again
+                    continue
+                plan = sla_schedule(ticket, self.rules_of(ticket.site_id))
+                done = list(ticket.sla_done or [])
+                fire = [d for d in plan if d.at <= self.now and d.key not in done]
+                done += [d.key for d in fire]
+                later = [d.at for d in plan if d.key not in done]
+                claims.append((ticket, check_at, min(later) if later else None, done, fire))
+            won = _claim([(ticket.pk, check_at, after, done) for ticket, check_at, after, done, _fire in claims])
+            for ticket, _check_at, _after, done, fire in claims:
+                if ticket.pk in won:
+                    ticket.sla_done = done
+                    plans.append(_Plan(ticket, fire))
+            self.act(plans, result)
+
+    def attach(self, tickets: list[Ticket]) -> None:
+        """Give each ticket its site, handler and first responder from the run's caches,
+        reading those not met yet (and the superiors they answer to) in one query each."""
+        sites = {t.site_id for t in tickets} - self.sites.keys()
+        if sites:
+            self.sites.update((site.pk, site) for site in Site.objects.only("id", "name").filter(pk__in=sites))
+        wanted = {pk for t in tickets for pk in (t.assignee_id, t.first_responder_id) if pk is not None}
+        for _level in range(2):  # the people, then the superiors they answer to
+            missing = wanted - self.people.keys()
+            if missing:
+                self.people.update((s.pk, s) for s in Staff.objects.only(*_PEOPLE_COLUMNS).filter(pk__in=missing))
+            wanted = {
+                superior for pk in wanted if pk in self.people and (superior := self.people[pk].superior_id) is not None
+            }
+        for ticket in tickets:
+            ticket.site = self.sites[ticket.site_id]
+            ticket.first_responder = self.people[ticket.first_responder_id]
+            ticket.assignee = self.people[ticket.assignee_id] if ticket.assignee_id is not None else None
+
+    def act(self, plans: list[_Plan], result: SweepResult) -> None:
+        """The warnings of the claimed tickets: the cards first (the events name them), then
+        the timeline events and the notifications, each in one bulk write, in the order one
+        warning after another would have written them."""
+        cards = self.issue_cards(plans)
+        events: list[TicketEvent] = []
+        messages: list[Message] = []
+        for plan in plans:
+            ticket = plan.ticket
+            result.checked += 1
+            for item in plan.fire:
+                result.keys.append(f"{ticket.pk}:{item.key}")
+                if item.step in _CARD_STEPS:
+                    issued = cards.get(_card_key(ticket, item))
+                    if issued is None:
+                        continue
+                    result.cards += 1
+                    if not self.quiet:
+                        card, note = issued
+                        staff = card.staff
+                        events.append(
+                            TicketEvent(ticket=ticket, type="warning", note=note, data=_card_data(card), at=self.now)
+                        )
+                        messages.append(_card_message(card, note, [staff, *self._supervisors(ticket, staff)]))
+                elif not self.quiet:
+                    messages.append(self.notice(ticket, item, events))
+        # Warning and escalation events have no words for the search index (SKIPPED_EVENTS),
+        # so a bulk insert is all ``_event`` would have done for them.
+        TicketEvent.objects.bulk_create(events)
+        result.notices += len(notify_many(messages))
+
+    def issue_cards(self, plans: list[_Plan]) -> dict[str, tuple[WarningCard, str]]:
+        """The cards the claimed tickets' warnings give and their whole notes (the card keeps
+        300 characters), by key; a key already used (the card was issued before) gives none,
+        as in ``warning_issue``."""
+        wanted: dict[str, tuple[WarningCard, str]] = {}
+        for plan in plans:
+            for item in plan.fire:
+                found = self.card_for(plan.ticket, item)
+                if found is not None:
+                    wanted[found[0].key] = found
+        if not wanted:
+            return {}
+        taken = set(WarningCard.objects.filter(key__in=list(wanted)).values_list("key", flat=True))
+        fresh = [card for key, (card, _note) in wanted.items() if key not in taken]
+        try:
+            # A savepoint: a key taken since it was read must not spoil the claims.
+            with transaction.atomic():
+                WarningCard.objects.bulk_create(fresh)
+        except IntegrityError:
+            kept = []
+            for card in fresh:
+                card.pk = None
+                try:
+                    with transaction.atomic():
+                        card.save(force_insert=True)
+                except IntegrityError:
+                    continue
+                kept.append(card)
+            fresh = kept
+        return {card.key: wanted[card.key] for card in fresh}
+
+    def card_for(self, ticket: Ticket, item: Due) -> tuple[WarningCard, str] | None:
+        """The card ``item`` gives, unsaved, or None for a step that gives none."""
+        if item.step not in _CARD_STEPS:
+            return None
+        at = item.at if self.quiet else self.now
+        due = timezone.localtime(item.due).strftime("%m-%d %H:%M")
+        person = responsible(ticket)
+        if item.step == "blue":
+            if ticket.assignee is None or ticket.status in ENDED:
+                return None
+            color, rule, staff = WarningCard.Color.BLUE, WarningCard.Rule.PROGRESS, ticket.assignee
+            note = _("交办后 {when} 前未反馈处理进度").format(when=due)
+        elif item.step == "breach":
+            color, rule, staff = WarningCard.Color.YELLOW, _CARD_OF_BREACH[item.deadline], person
+            note = _("{words}期限 {due} 已过").format(words=_DEADLINE_WORDS[item.deadline], due=due)
+        else:
+            color, rule, staff = WarningCard.Color.RED, WarningCard.Rule.LONG_OVERDUE, person
+            note = _("办结期限 {due} 已过，至今仍未办结").format(due=due)
+        card = WarningCard(
+            key=_card_key(ticket, item),
+            site_id=ticket.site_id,
+            ticket=ticket,
+            staff=staff,
+            color=color,
+            rule=rule,
+            deadline=item.due,
+            issued_at=at,
+            note=note[:300],
         )
-    elif item.step == "prewarn":
-        recipients, event = [person], "sla.prewarn"
-        title = _("时限预警：{number}").format(number=ticket.number)
-        body = _("{words}期限 {due}，请抓紧处理。").format(
-            words=words, due=timezone.localtime(item.due).strftime("%m-%d %H:%M")
+        return card, note
+
+    def notice(self, ticket: Ticket, item: Due, events: list[TicketEvent]) -> Message:
+        """The word a pre-warning, a stalled ticket or an escalation sends (an escalation
+        also goes on the timeline)."""
+        now, person = self.now, responsible(ticket)
+        words = _DEADLINE_WORDS[item.deadline]
+        due = timezone.localtime(item.due).strftime("%m-%d %H:%M")
+        recipients: list[Staff | None]
+        if item.step == "stall":
+            recipients, event = [ticket.first_responder], "first_response.stalled"
+            title = _("首问工单停滞：{number}").format(number=ticket.number)
+            body = _("您首问的工单已 {hours} 小时没有进展（{status}），请跟进直至关闭。{content}").format(
+                hours=round((now - ticket.updated_at).total_seconds() / 3600),
+                status=Status(ticket.status).label,
+                content=ticket.content[:80],
+            )
+        elif item.step == "prewarn":
+            recipients, event = [person], "sla.prewarn"
+            title = _("时限预警：{number}").format(number=ticket.number)
+            body = _("{words}期限 {due}，请抓紧处理。").format(words=words, due=due)
+        else:
+            roles = (Role.MANAGER,) if item.step == "manager" else (Role.DIRECTOR,)
+            recipients, event = list(self.leaders_of(ticket.site_id, roles)), "sla.escalate"
+            title = _("超时升级：{number}").format(number=ticket.number)
+            body = _("{site}，{person} 负责，办结期限 {due} 已过仍未办结。{content}").format(
+                site=ticket.site.name, person=person.name, due=due, content=ticket.content[:80]
+            )
+            events.append(TicketEvent(ticket=ticket, type="escalated", note=body, data={"level": item.step}, at=now))
+        return Message(
+            recipients, event, title, body, link=f"/tickets/{ticket.pk}/", ref=f"ticket:{ticket.pk}", site=ticket.site
         )
-    else:
-        roles = (Role.MANAGER,) if item.step == "manager" else (Role.DIRECTOR,)
-        recipients, event = list(leaders_at(site_id=ticket.site_id, roles=roles)), "sla.escalate"
-        title = _("超时升级：{number}").format(number=ticket.number)
-        body = _("{site}，{person} 负责，办结期限 {due} 已过仍未办结。{content}").format(
-            site=ticket.site.name,
-            person=person.name,
-            due=timezone.localtime(item.due).strftime("%m-%d %H:%M"),
-            content=ticket.content[:80],
-        )
-        _event(ticket, None, "escalated", note=body, data={"level": item.step}, at=now)
-    sent = notify(
-        recipients=recipients,
-        event=event,
-        title=title,
-        body=body,
+
+    def _supervisors(self, ticket: Ticket, staff: Staff) -> list[Staff]:
+        """As ``_supervisors``, from the run's caches."""
+        superior = self.people.get(staff.superior_id) if staff.superior_id else None
+        if superior is not None and superior.is_active:
+            return [superior]
+        return self.leaders_of(ticket.site_id, (Role.SUPERVISOR,))
+
+
+_CARD_STEPS = frozenset({"blue", "breach", "red"})
+
+
+def _card_key(ticket: Ticket, item: Due) -> str:
+    return f"{item.key}:{ticket.pk}"
+
+
+def _card_data(card: WarningCard) -> dict[str, object]:
+    """What the timeline's warning event keeps of a card."""
+    return {"color": card.color, "rule": card.rule, "staff": card.staff.name, "card": card.pk}
+
+
+def _card_message(card: WarningCard, note: str, recipients: list[Staff]) -> Message:
+    """The word of a card to the person and their supervisor."""
+    ticket = card.ticket
+    assert ticket is not None
+    return Message(
+        recipients,
+        "warning.card",
+        # The one label, not get_FOO_display(), which translates every choice of the field.
+        _("{card}：{number}").format(card=WarningCard.Color(card.color).label, number=ticket.number),
+        _("{name}，{rule}。{note}").format(name=card.staff.name, rule=WarningCard.Rule(card.rule).label, note=note),
         link=f"/tickets/{ticket.pk}/",
         ref=f"ticket:{ticket.pk}",
         site=ticket.site,
+        actor=card.issued_by,
     )
-    return 0, len(sent)
-
-
-def _card(
-    ticket: Ticket, staff: Staff, color: str, rule: str, item: Due, note: str, at: datetime, quiet: bool
-) -> WarningCard | None:
-    key = f"{item.key}:{ticket.pk}"
-    if quiet:
-        card, created = WarningCard.objects.get_or_create(
-            key=key,
-            defaults={
-                "site_id": ticket.site_id,
-                "ticket": ticket,
-                "staff": staff,
-                "color": color,
-                "rule": rule,
-                "deadline": item.due,
-                "issued_at": at,
-                "note": note,
-            },
-        )
-        return card if created else None
-    return warning_issue(ticket=ticket, staff=staff, color=color, rule=rule, key=key, deadline=item.due, note=note)
 
 
 def _supervisors(ticket: Ticket, staff: Staff) -> list[Staff]:

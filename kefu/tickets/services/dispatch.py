@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,26 +25,31 @@ def pick_handler(*, site: Site, category: Category) -> tuple[Department | None, 
     """The dispatch rule: the category's department (or its nearest ancestor's), then the
     least-loaded active field staff member of that department at the site who has the
     category's skill. No one with the skill → the department alone."""
+    # By ids: the rule needs no Skill row, and no parent once both are found.
     node: Category | None = category
-    department, skill = None, None
-    while node is not None and (department is None or skill is None):
-        department = department or node.department
-        skill = skill or node.skill
+    department_id, skill_id = None, None
+    while node is not None:
+        department_id = department_id or node.department_id
+        skill_id = skill_id or node.skill_id
+        if department_id is not None and skill_id is not None:
+            break
         node = node.parent
+    if department_id is None:
+        return None, None
+    department = Department.objects.filter(pk=department_id).first()
     if department is None:
         return None, None
     candidates = Staff.objects.filter(
         is_active=True, user__is_active=True, department=department, sites=site, role__in=FIELD_ROLES
     )
-    if skill is not None:
-        candidates = candidates.filter(skills=skill)
-    # Load counts only work in hand, named positively so the (assignee, status) index
-    # serves it however long each person's history grows.
-    assignee = (
-        candidates.annotate(load=Count("assigned_tickets", filter=Q(assigned_tickets__status__in=IN_HAND)))
-        .order_by("load", "id")
-        .first()
-    )
+    if skill_id is not None:
+        candidates = candidates.filter(skills=skill_id)
+    # Load counts only work in hand, named positively and put in the join itself (not in a
+    # FILTER of the count) so that the (assignee, status) index seeks just the tickets in
+    # hand, not a technician's whole history (thousands of rows at a million tickets); and
+    # counts a column of that index, so PostgreSQL answers from the index alone.
+    in_hand = FilteredRelation("assigned_tickets", condition=Q(assigned_tickets__status__in=IN_HAND))
+    assignee = candidates.annotate(in_hand=in_hand, load=Count("in_hand__status")).order_by("load", "id").first()
     return department, assignee
 
 
@@ -186,13 +191,22 @@ def _dispatch(
     mode: str,
     reason: str,
     version: int | None = None,
+    rules: Rules | None = None,
 ) -> None:
     now = timezone.now()
+    rules = rules or rules_for(ticket.site_id)
     change = hand_over_changes(
-        ticket=ticket, actor=actor, department=department, assignee=assignee, mode=mode, reason=reason, now=now
+        ticket=ticket,
+        actor=actor,
+        department=department,
+        assignee=assignee,
+        mode=mode,
+        reason=reason,
+        now=now,
+        rules=rules,
     )
     change.assignment.save()
-    _apply(ticket, ticket.version if version is None else version, **change.fields)
+    _apply(ticket, ticket.version if version is None else version, rules=rules, **change.fields)
     _event(
         ticket,
         actor,

@@ -98,6 +98,12 @@ def ticket_create(
         reasons = complaint_major_reasons(
             site_id=site.id, customer=customer, urgency=urgency, category=category, flagged=major, now=now
         )
+    rules = rules_for(site.id)
+    # The rule's pick is a read: made before the write transaction, which on SQLite holds
+    # the database's one write lock from its first statement to the commit.
+    department, assignee = None, None
+    if auto_dispatch and kind not in (Kind.PRAISE, Kind.COMPLAINT) and not answer and category is not None:
+        department, assignee = pick_handler(site=site, category=category)
     with transaction.atomic():
         number = _next_number(site, kind, now)
         ticket = Ticket(
@@ -123,7 +129,7 @@ def ticket_create(
             major_reason="；".join(reasons)[:200],
             origin=origin,
         )
-        ticket.next_check_at = next_check(ticket, rules_for(site.id))
+        ticket.next_check_at = next_check(ticket, rules)
         ticket.save(force_insert=True)
         event = _event(ticket, actor, "created", to_status=Status.RECEIVED, data={"channel": channel}, at=now)
         # Searchable at once; the notes that follow add their words to this document.
@@ -140,6 +146,7 @@ def ticket_create(
             _apply(
                 ticket,
                 ticket.version,
+                rules=rules,
                 status=Status.CLOSED,
                 responded_at=now,
                 completed_at=now,
@@ -155,10 +162,10 @@ def ticket_create(
                 data={"fcr": True},
                 at=now,
             )
-        elif auto_dispatch and kind != Kind.PRAISE and category is not None:
-            department, assignee = pick_handler(site=site, category=category)
-            if department is not None:
-                _dispatch(ticket, actor, department, assignee, mode=Assignment.Mode.AUTO, reason="按分类规则自动派单")
+        elif department is not None:
+            _dispatch(
+                ticket, actor, department, assignee, mode=Assignment.Mode.AUTO, reason="按分类规则自动派单", rules=rules
+            )
     return ticket
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from kefu.tickets import search
-from kefu.tickets.lifecycle import ACTIONS, Status
+from kefu.tickets.lifecycle import ACTIONS, Kind, Status
+from kefu.tickets.models import WarningCard
 from kefu.tickets.search import SearchQuery
 
 register = template.Library()
@@ -38,9 +41,45 @@ def event_label(code: str) -> str:
     return str(_EVENT_EXTRA.get(code) or (ACTIONS[code].label if code in ACTIONS else code))
 
 
+# Labels by code, for the tables: ``get_kind_display`` and the like hash every lazy label of
+# the field's choices on each call (a translation each), ~1,800 for a table of 50 tickets.
+_LABELS: dict[str, dict[str, Any]] = {
+    "kind": dict(Kind.choices),
+    "status": dict(Status.choices),
+    "card_color": dict(WarningCard.Color.choices),
+    "card_rule": dict(WarningCard.Rule.choices),
+}
+
+
+def _label(kind: str, code: str) -> str:
+    label = _LABELS[kind].get(code)
+    return code if label is None else str(label)
+
+
 @register.filter
 def status_label(code: str) -> str:
-    return str(Status(code).label) if code in Status.values else code
+    return _label("status", code)
+
+
+@register.filter
+def kind_label(code: str) -> str:
+    return _label("kind", code)
+
+
+@register.filter
+def card_color_label(code: str) -> str:
+    return _label("card_color", code)
+
+
+@register.filter
+def card_rule_label(code: str) -> str:
+    return _label("card_rule", code)
+
+
+@register.filter
+def thousands(number: int) -> str:
+    """12345 → "12,345" (counts under tables)."""
+    return f"{number:,}"
 
 
 @register.simple_tag

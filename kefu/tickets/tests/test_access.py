@@ -82,7 +82,7 @@ def test_export_follows_scope_and_right(world, ticket, client):
     make_ticket(world.other_site, world.director, auto_dispatch=False)
     client.force_login(world.supervisor.user)
     response = client.get("/tickets/export/")
-    rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
+    rows = list(load_workbook(BytesIO(response.getvalue())).active.iter_rows(values_only=True))
     assert rows[0][0] == "工单号" and [r[0] for r in rows[1:]] == [ticket.number]
     client.force_login(world.agent.user)
     assert client.get("/tickets/export/").status_code == 403

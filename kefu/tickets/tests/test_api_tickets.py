@@ -236,8 +236,9 @@ def test_list_query_count_does_not_grow_with_rows(client, world, django_assert_m
     many, rows = count()
     assert rows == 25
     assert many == few
-    # A full-text search first asks how many hits it has (search.RANK_LIMIT): one query more.
-    with django_assert_max_num_queries(few + 1):
+    # A full-text search first asks how many hits it has (search.RANK_LIMIT): one query more;
+    # on PostgreSQL the planner's estimate, then (under COUNT_LIMIT) a count from the index.
+    with django_assert_max_num_queries(few + (2 if connection.vendor == "postgresql" else 1)):
         client.get("/api/v1/tickets", {"limit": 50, "q": "漏水", "open": "1"}, **headers)
     assert few <= 7
 

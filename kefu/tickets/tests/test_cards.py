@@ -308,3 +308,74 @@ def test_first_responder_is_reminded_once_of_a_stalled_ticket(world, policy):
     assert len(_notices("first_response.stalled")) == 1
     _sweep(START + timedelta(hours=55, minutes=1))
     assert len(_notices("first_response.stalled")) == 2
+
+
+# --- the sweep in batches ----------------------------------------------------------------------
+
+
+def test_batches_give_the_same_cards_and_words_as_one_sweep_per_ticket(world, policy, monkeypatch):
+    from kefu.tickets.services import cards
+
+    tickets = [_repair(world) for _ in range(5)]
+    monkeypatch.setattr(cards, "SWEEP_BATCH", 2)  # three batches
+    result = _sweep(START + timedelta(hours=13))
+    assert result.checked == 5 and result.cards == 10  # respond and resolve yellow each
+    for ticket in tickets:
+        ticket.refresh_from_db()
+        assert ticket.next_check_at == START + timedelta(hours=18)  # the director next
+        assert ticket.events.filter(type="warning").count() == 2
+        assert list(ticket.events.filter(type="escalated").values_list("data__level", flat=True)) == ["manager"]
+    card = WarningCard.objects.filter(ticket=tickets[0], rule="respond").get()
+    assert card.issued_at == START + timedelta(hours=13) and card.deadline == START + timedelta(minutes=30)
+    event = tickets[0].events.get(type="warning", data__rule="respond")
+    assert event.data == {"color": "yellow", "rule": "respond", "staff": world.agent.name, "card": card.pk}
+    assert event.note == "响应期限 11-23 09:30 已过"
+    words = Notification.objects.filter(event="warning.card", ref=f"ticket:{tickets[0].pk}", title__startswith="黄牌")
+    said = f"{world.agent.name}，超过响应时限。响应期限 11-23 09:30 已过"
+    assert {(n.recipient_id, n.body) for n in words if "响应" in n.body} == {
+        (world.agent.id, said),
+        (world.supervisor.id, said),
+    }
+
+
+def test_a_card_issued_before_is_not_issued_again_and_spoils_nothing(world, policy):
+    ticket = _repair(world)
+    earlier = WarningCard.objects.create(
+        key=f"breach:respond:{ticket.pk}", site=world.site, ticket=ticket, staff=world.agent, color="yellow",
+        rule="respond", issued_at=START,
+    )  # fmt: skip
+    result = _sweep(START + timedelta(hours=13))
+    assert result.cards == 1  # the resolution card; the response card was there already
+    assert set(WarningCard.objects.values_list("pk", flat=True)) - {earlier.pk} == {
+        WarningCard.objects.get(rule="resolve").pk
+    }
+    assert ticket.events.filter(type="warning").count() == 1
+    ticket.refresh_from_db()
+    assert "breach:respond" in ticket.sla_done and ticket.next_check_at == START + timedelta(hours=18)
+
+
+def test_only_the_claim_is_a_query_per_ticket(world, policy, django_assert_max_num_queries):
+    for _ in range(2):
+        _repair(world)
+    with django_assert_max_num_queries(40) as few:
+        assert _sweep(START + timedelta(hours=13)).checked == 2
+    for _ in range(8):
+        _repair(world)
+    with django_assert_max_num_queries(len(few.captured_queries) + 8):
+        assert _sweep(START + timedelta(hours=13)).checked == 8
+
+
+def test_a_ticket_changed_since_the_list_was_read_is_left_to_the_next_sweep(world, policy, monkeypatch):
+    from kefu.tickets.services import cards
+
+    ticket = _repair(world)
+    claim = cards._claim
+
+    def someone_acts_first(rows):
+        Ticket.objects.filter(pk=ticket.pk).update(next_check_at=START + timedelta(days=9))
+        return claim(rows)
+
+    monkeypatch.setattr(cards, "_claim", someone_acts_first)
+    result = _sweep(START + timedelta(hours=13))
+    assert (result.checked, result.cards) == (0, 0)
+    assert not WarningCard.objects.exists() and not Notification.objects.exists()

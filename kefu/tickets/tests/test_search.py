@@ -62,22 +62,24 @@ def test_parse_turns_a_query_into_terms():
     assert len(search.parse(" ".join(f"词{i}" for i in range(100))).terms) == search.MAX_TERMS
 
 
-def test_jieba_writes_its_cache_only_to_the_data_dir_and_copes_without_it(tmp_path, monkeypatch):
+def test_the_word_list_is_kept_only_in_the_data_dir_and_a_blocked_one_still_cuts(tmp_path, monkeypatch):
     import tempfile
 
     def no_temp_dir() -> str:
-        raise AssertionError("jieba must not use the system temp dir")
+        raise AssertionError("the word list must not use the system temp dir")
 
     monkeypatch.setattr(tempfile, "gettempdir", no_temp_dir)
     writable = tmp_path / "cache"
     writable.mkdir()
     cutter = search.load_tokenizer(str(writable))
-    assert [p.name for p in writable.iterdir()] == ["jieba.cache"]
-    # A data dir that cannot be written (here: below a plain file): no cache, same words.
+    assert sorted(p.suffix for p in writable.iterdir()) == [".freq", ".trie"]
+    assert all(p.name.startswith("jieba-words-") for p in writable.iterdir())
+    # A data dir that cannot be written (here: below a plain file): no files, same words.
     blocked = tmp_path / "file"
     blocked.write_text("")
     again = search.load_tokenizer(str(blocked / "cache"))
     assert list(again.cut("厨房水龙头漏水", HMM=False)) == list(cutter.cut("厨房水龙头漏水", HMM=False))
+    assert list(cutter.cut("厨房水龙头漏水", HMM=False)) == ["厨房", "水龙头", "漏水"]
 
 
 # --- matching and ranking -----------------------------------------------------------------
@@ -248,6 +250,17 @@ def test_reindex_rebuilds_everything_and_then_has_nothing_to_do(world, capsys):
     assert "已索引 5/5 张工单（100%" in err
     assert set(found(world.agent, "按钮")) == {t.number for t in made}
     assert search.reindex_all(batch=3) == 0
+
+
+def test_reindex_missing_finishes_a_stopped_rebuild_and_leaves_the_rest(world, capsys):
+    made = [ticket(world, f"小区路灯坏了 {i}") for i in range(4)]
+    TicketSearch.objects.filter(ticket__in=made[2:]).delete()
+    TicketSearch.objects.filter(ticket=made[0]).update(document="旧的 文档")  # left alone: not missing
+    call_command("reindex", missing=True)
+    assert "已索引 2/2 张工单（100%" in capsys.readouterr().err
+    assert set(found(world.agent, "路灯")) == {t.number for t in made[1:]}
+    assert TicketSearch.objects.get(ticket=made[0]).document == "旧的 文档"
+    assert search.reindex_all(missing=True) == 0
 
 
 def test_the_migration_writes_the_same_documents_as_the_service(world):

@@ -87,7 +87,9 @@ def test_list_search_query_count_does_not_grow_with_rows(world, client):
     few = _search_queries(client, world, 2)
     many = _search_queries(client, world, 15)
     assert few == many
-    assert many <= 12
+    # The page is read in two steps (its ids, then those rows: tickets.queries.page_rows);
+    # PostgreSQL asks for the planner's estimate of the hits, then counts them (search.py).
+    assert many <= (14 if connection.vendor == "postgresql" else 13)
 
 
 def test_export_follows_the_search(world, client):
@@ -99,7 +101,7 @@ def test_export_follows_the_search(world, client):
     ticket(world, "楼道灯不亮")
     client.force_login(world.supervisor.user)
     response = client.get("/tickets/export/", {"q": "电梯"})
-    sheet = load_workbook(BytesIO(response.content)).active
+    sheet = load_workbook(BytesIO(response.getvalue())).active
     assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == [hit.number]
 
 

@@ -73,13 +73,28 @@ def test_ledger_export(world, client, cards):
     client.force_login(world.manager.user)
     response = client.get("/tickets/warnings/export/", {"staff": world.tech.id})
     assert response.status_code == 200
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    sheet = load_workbook(io.BytesIO(response.getvalue())).active
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:4] == ("发出时间", "颜色", "规则", "责任人")
     assert sorted((r[1], r[2], r[3]) for r in rows[1:]) == [
         ("蓝牌", "交办后未及时反馈", world.tech.name),
         ("黄牌", "超过办结时限", world.tech.name),
     ]
+
+
+def test_ledger_days_are_local_days(world, client, cards):
+    # Cards issued at 20:00 local (the sweep ran at START + 11 h): the day is the 23rd in
+    # Shanghai, though 12:00 UTC; a card just after local midnight belongs to the 24th.
+    WarningCard.objects.filter(color="blue").update(issued_at=datetime(2026, 11, 24, 0, 0, tzinfo=SH))
+    client.force_login(world.manager.user)
+
+    def exported(**days):
+        response = client.get("/tickets/warnings/export/", days)
+        return sorted(r[1] for r in list(load_workbook(io.BytesIO(response.getvalue())).active.values)[1:])
+
+    assert exported(date_from="2026-11-23", date_to="2026-11-23") == ["黄牌"] * 3
+    assert exported(date_from="2026-11-24", date_to="2026-11-24") == ["蓝牌"]
+    assert exported(date_to="2026-11-22") == []
 
 
 def test_revoke_from_the_ledger(world, client, cards):

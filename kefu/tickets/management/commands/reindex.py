@@ -16,6 +16,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", type=int, default=2000, help="每批工单数（默认 2000，每批一个事务）")
+        parser.add_argument("--missing", action="store_true", help="只索引尚无索引的工单（接着完成一次中断的重建）")
 
     def handle(self, *args: Any, **options: Any) -> None:
         batch = options["batch"]
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             # One line rewritten in place on a terminal; one line per batch in a log.
             self.stderr.write(f"\r{line}" if tty else line, ending="" if tty else "\n")
 
-        written = reindex_all(batch=batch, progress=progress)
+        written = reindex_all(batch=batch, missing=options["missing"], progress=progress)
         if tty and not quiet:
             self.stderr.write("")
         if not quiet:
