@@ -110,13 +110,11 @@ def exact_ids(text: str, ids: list[int]) -> set[int]:
     return set(Ticket.objects.filter(cond, pk__in=ids).values_list("pk", flat=True))
 
 
-def check_query(report: Report, reader: Reader, query: Query, body: str, status: int, sample: Sample) -> None:
-    where = f"{reader.label} · {query.kind} · {query.text}"
-    parsed = search.parse(query.text)
-    if not report.check(status == 200, f"{where}: list 200 (got {status})"):
-        return
-    ids = [int(pk) for _, pk in _ROW.findall(body)]
-    total = _TOTAL.search(body)
+def rows_without_the_words(
+    reader: Reader, query: Query, parsed: search.SearchQuery, ids: list[int]
+) -> tuple[dict[int, str], list[int]]:
+    """The stored documents of the rows shown (in the reader's scope), and the rows that are
+    out of scope or neither an exact match nor holding the query's words."""
     stored = dict(
         TicketSearch.objects.filter(ticket_id__in=ids, ticket__site_id__in=reader.sites).values_list(
             "ticket_id", "document"
@@ -128,6 +126,17 @@ def check_query(report: Report, reader: Reader, query: Query, body: str, status:
         for pk in ids
         if pk not in stored or (pk not in exact and not search_corpus.holds(stored[pk].split(), parsed))
     ]
+    return stored, wrong
+
+
+def check_query(report: Report, reader: Reader, query: Query, body: str, status: int, sample: Sample) -> None:
+    where = f"{reader.label} · {query.kind} · {query.text}"
+    parsed = search.parse(query.text)
+    if not report.check(status == 200, f"{where}: list 200 (got {status})"):
+        return
+    ids = [int(pk) for _, pk in _ROW.findall(body)]
+    total = _TOTAL.search(body)
+    stored, wrong = rows_without_the_words(reader, query, parsed, ids)
     report.check(not wrong, f"{where}: {len(ids)} rows, each in scope and holding the words (wrong: {wrong[:5]})")
     if ids:
         fresh = search.documents(ids)
@@ -161,17 +170,7 @@ def check_global(report: Report, reader: Reader, query: Query, body: str, status
     where = f"{reader.label} · global · {query.kind} · {query.text}"
     ids = [int(pk) for _, pk in _ROW.findall(body)]
     parsed = search.parse(query.text)
-    stored = dict(
-        TicketSearch.objects.filter(ticket_id__in=ids, ticket__site_id__in=reader.sites).values_list(
-            "ticket_id", "document"
-        )
-    )
-    exact = exact_ids(query.text, ids) if exact_matches(query.text) else set()
-    wrong = [
-        pk
-        for pk in ids
-        if pk not in stored or (pk not in exact and not search_corpus.holds(stored[pk].split(), parsed))
-    ]
+    _, wrong = rows_without_the_words(reader, query, parsed, ids)
     report.check(status == 200 and not wrong, f"{where}: 200, {len(ids)} ticket rows holding the words")
 
 
