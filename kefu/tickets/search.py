@@ -296,6 +296,35 @@ def index_tickets(*, ids: Iterable[int], batch: int = 2000) -> int:
     return written
 
 
+def index_new_ticket(ticket: Ticket) -> None:
+    """Write the document of a ticket just taken, from the ticket and the rows it holds
+    (site, customer, unit): one query for the customer's rooms and one INSERT, where
+    ``index_tickets`` reads the ticket back with its notes (four). Its only timeline entry so
+    far is the intake's, which carries no note; the notes that follow are appended
+    (``index_note``). The document is the one ``documents`` builds."""
+    customer = ticket.customer
+    unit = ticket.unit if ticket.unit_id is not None else None
+    rooms = [_room(unit.building, unit.entrance, unit.room) if unit is not None else ""]
+    if customer is not None:
+        links = (
+            CustomerUnit.objects.filter(customer_id=customer.pk)
+            .order_by("id")
+            .values_list("unit__building", "unit__entrance", "unit__room")
+        )
+        rooms += [_room(*unit) for unit in links]
+    document = compose(
+        number=ticket.number,
+        site_id=ticket.site_id,
+        site=ticket.site.name,
+        contact_name=ticket.contact_name,
+        customer=customer.name if customer is not None else "",
+        rooms=rooms,
+        content=ticket.content,
+        work_notes=ticket.work_notes,
+    )
+    TicketSearch.objects.create(ticket_id=ticket.pk, document=document)
+
+
 def index_note(*, ticket_id: int, text: str) -> None:
     """Add the words of a new timeline note to its ticket's document (one UPDATE); a ticket
     not indexed yet gets its whole document."""
@@ -328,7 +357,19 @@ def reindex_all(*, batch: int = 2000, missing: bool = False, progress: Callable[
             last = ids[-1]
             if progress is not None:
                 progress(done, total)
+    _analyze()
     return written
+
+
+def _analyze() -> None:
+    """Fresh planner statistics for the rewritten documents. On PostgreSQL, without them (a
+    rebuild is faster than autovacuum's next look) a rare word's search walked the newest-first
+    index testing each row until 50 matched: 852 ms, against 17 ms through the GIN index once
+    analysed (1M tickets). Under a second for a million rows. SQLite plans FTS5 without them."""
+    connection = connections["default"]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {TicketSearch._meta.db_table}")
 
 
 @contextlib.contextmanager

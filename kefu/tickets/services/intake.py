@@ -133,7 +133,7 @@ def ticket_create(
         ticket.save(force_insert=True)
         event = _event(ticket, actor, "created", to_status=Status.RECEIVED, data={"channel": channel}, at=now)
         # Searchable at once; the notes that follow add their words to this document.
-        search.index_tickets(ids=[ticket.pk])
+        search.index_new_ticket(ticket)
         _attach(ticket, event, photos, extensions, actor)
         if kind == Kind.COMPLAINT:
             # Complaints are judged before anything is dispatched (six steps, seed 002).

@@ -12,8 +12,9 @@ from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import connection
 
+from kefu.customers.models import CustomerUnit, Unit
 from kefu.customers.services import CustomerData, UnitLink, customer_update
-from kefu.testing import make_ticket
+from kefu.testing import make_customer, make_ticket
 from kefu.tickets import search
 from kefu.tickets.models import Ticket, TicketSearch
 from kefu.tickets.queries import search_tickets, tickets_for
@@ -168,6 +169,26 @@ def test_intake_indexes_the_ticket_in_its_transaction(world):
     row = TicketSearch.objects.get(ticket=t)
     assert row.document == search.ticket_document(t)
     assert "积水" in row.document.split() and t.number.lower().split("-")[1] in row.document
+
+
+def test_intake_writes_the_document_a_rebuild_would(world):
+    """The intake composes the document from the rows in hand; a rebuild from the database
+    must give the same words: a caller under another name, the unit of the ticket and every
+    room of the customer, no customer at all."""
+    customer = make_customer(world.site, world.agent, name="周先生", phone="13700001111", room=("3", "1", "502"))
+    unit = Unit.objects.create(site=world.site, building="7", entrance="", room="1201")
+    CustomerUnit.objects.create(customer=customer, unit=unit)
+    cases = [
+        ticket(world, "阳台漏水", customer=customer, unit=unit, contact_name="周太太"),
+        ticket(world, "门禁卡失效", customer=customer),
+        ticket(world, "路灯不亮", contact_phone="13600002222"),
+    ]
+    for t in cases:
+        assert TicketSearch.objects.get(ticket=t).document == search.ticket_document(t)
+        assert search.index_tickets(ids=[t.pk]) == 0
+    words = TicketSearch.objects.get(ticket=cases[0]).document.split()
+    for part in ("周太太", "周先生", "7-1201", "3-1-502"):
+        assert set(search.segment(part).split()) <= set(words), part
 
 
 def test_a_note_and_a_reply_are_found_at_once(world):
@@ -378,3 +399,18 @@ def test_postgresql_keeps_a_generated_tsvector_with_a_gin_index(world):
         assert all(f"'{word}'" in vector for word in search.segment("消防通道被占用").split())
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'tickets_ticketsearch_vector'")
         assert "USING gin (vector)" in cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+def test_a_rebuild_leaves_planner_statistics_of_the_new_words(world):
+    # ANALYZE inside the test's transaction samples its own new rows; autovacuum cannot see them.
+    for _ in range(3):
+        ticket(world, "电梯困人请速来")
+    search.reindex_all()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_elems::text FROM pg_stats "
+            "WHERE tablename = 'tickets_ticketsearch' AND attname = 'vector'"
+        )
+        row = cursor.fetchone()
+    assert row is not None and "电梯" in (row[0] or "")
