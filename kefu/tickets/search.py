@@ -213,6 +213,20 @@ def _room(building: str | None, entrance: str | None, room: str | None) -> str:
     return "-".join([building, entrance, room or ""] if entrance else [building, room or ""])
 
 
+def _customer_rooms(customer_ids: set[int]) -> dict[int, list[str]]:
+    """The room labels of each customer's units, in the order they were linked (one query)."""
+    rooms: dict[int, list[str]] = defaultdict(list)
+    if customer_ids:
+        links = (
+            CustomerUnit.objects.filter(customer_id__in=customer_ids)
+            .order_by("customer_id", "id")
+            .values_list("customer_id", "unit__building", "unit__entrance", "unit__room")
+        )
+        for customer_id, *unit in links:
+            rooms[customer_id].append(_room(*unit))
+    return rooms
+
+
 def documents(ids: Sequence[int]) -> dict[int, str]:
     """The search documents of the tickets ``ids`` (those that exist), in three queries."""
     rows = list(
@@ -243,16 +257,7 @@ def documents(ids: Sequence[int]) -> dict[int, str]:
     )
     for ticket_id, note in events:
         notes[ticket_id].append(note)
-    rooms: dict[int, list[str]] = defaultdict(list)
-    customer_ids = {row[5] for row in rows if row[5] is not None}
-    if customer_ids:
-        links = (
-            CustomerUnit.objects.filter(customer_id__in=customer_ids)
-            .order_by("customer_id", "id")
-            .values_list("customer_id", "unit__building", "unit__entrance", "unit__room")
-        )
-        for customer_id, *unit in links:
-            rooms[customer_id].append(_room(*unit))
+    rooms = _customer_rooms({row[5] for row in rows if row[5] is not None})
     result = {}
     for pk, number, site_id, site, contact, customer_id, customer, building, entrance, room, content, work in rows:
         result[pk] = compose(
@@ -306,12 +311,7 @@ def index_new_ticket(ticket: Ticket) -> None:
     unit = ticket.unit if ticket.unit_id is not None else None
     rooms = [_room(unit.building, unit.entrance, unit.room) if unit is not None else ""]
     if customer is not None:
-        links = (
-            CustomerUnit.objects.filter(customer_id=customer.pk)
-            .order_by("id")
-            .values_list("unit__building", "unit__entrance", "unit__room")
-        )
-        rooms += [_room(*unit) for unit in links]
+        rooms += _customer_rooms({customer.pk}).get(customer.pk, [])
     document = compose(
         number=ticket.number,
         site_id=ticket.site_id,
