@@ -10,6 +10,17 @@ os.environ.setdefault("KEFU_FAST_HASHER", "1")
 
 
 @pytest.fixture(autouse=True)
+def _fresh_reference_data():
+    # Each test's rows are rolled back behind the signals' back: no test may meet the
+    # sites or time limits another test cached.
+    from kefu.core import refdata
+
+    refdata.clear()
+    yield
+    refdata.clear()
+
+
+@pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 
+from kefu.core import refdata
 from kefu.core.calendar import LIBRARY_YEARS, BusinessCalendar, WorkingHours, YearSchedule, parse_schedule
 from kefu.core.models import HolidaySchedule
 
@@ -34,6 +35,27 @@ def people_in_view(staff: Staff) -> frozenset[int] | None:
     if staff.role == Role.SUPERVISOR:
         return frozenset(Staff.objects.filter(superior=staff).values_list("id", flat=True)) | {staff.id}
     return frozenset({staff.id})
+
+
+def site_by_id(pk: int, *, active: bool = True) -> Site | None:
+    """The site ``pk`` (an active one unless ``active`` is False), from the process's copy."""
+    site = refdata.cached("org.sites", _all_sites).get(pk)
+    if site is None or (active and not site.is_active):
+        return None
+    return refdata.copy_of(site)
+
+
+def department_by_id(pk: int) -> Department | None:
+    """The department ``pk``, active or not, from the process's copy."""
+    return refdata.copy_of(refdata.cached("org.departments", _all_departments).get(pk))
+
+
+def _all_sites() -> dict[int, Site]:
+    return {site.pk: site for site in Site.objects.all()}
+
+
+def _all_departments() -> dict[int, Department]:
+    return {department.pk: department for department in Department.objects.all()}
 
 
 def sites_for(staff: Staff) -> QuerySet[Site]:
@@ -76,7 +98,12 @@ def staff_for_user(user: object) -> Staff | None:
 
 def calendar_for_site(site_id: int) -> BusinessCalendar:
     """The business calendar of a site: its hours and exceptions, every administrator-entered
-    year schedule, and the holiday library for the years it knows."""
+    year schedule, and the holiday library for the years it knows. Immutable, so the
+    process keeps it (``refdata``)."""
+    return refdata.cached(f"org.calendar.{site_id}", lambda: _load_calendar(site_id))
+
+
+def _load_calendar(site_id: int) -> BusinessCalendar:
     config = SiteCalendar.objects.filter(site_id=site_id).first()
     weekdays = {}
     if config is not None:

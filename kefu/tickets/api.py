@@ -26,14 +26,15 @@ from kefu.core.errors import Conflict, DomainError, ValidationFailed
 from kefu.customers.api import phone_for, recent_ticket_providers
 from kefu.customers.models import Customer
 from kefu.customers.queries import customers_for, units_for
-from kefu.org.models import Department, Site, Staff
-from kefu.org.queries import staff_in_scope
+from kefu.org.models import Department, Staff
+from kefu.org.queries import department_by_id, site_by_id, staff_in_scope
 
 from .lifecycle import ACTIONS, COMPLAINT_STEP_OF, Kind, Status
 from .models import Category, Complaint, Ticket
 from .queries import (
     allowed_actions,
     categories_for,
+    category_by_id,
     search_tickets,
     ticket_get_for_user,
     tickets_for,
@@ -348,12 +349,12 @@ def ticket_add(request: HttpRequest, payload: TicketIn) -> tuple[int, dict[str, 
     """受理人即首问责任人。分类有派单规则时自动派单；咨询填写 `answer` 则当场办结。"""
     staff = _me(request)
     errors: dict[str, list[str]] = {}
-    site = Site.objects.filter(pk=payload.site_id, is_active=True).first()
+    site = site_by_id(payload.site_id)
     if site is None:
         errors["site_id"] = ["项目不存在"]
     category = None
     if payload.category_id is not None:
-        category = Category.objects.select_related("parent").filter(pk=payload.category_id).first()
+        category = category_by_id(payload.category_id)
         if category is None:
             errors["category_id"] = ["分类不存在"]
     customer = None
@@ -403,7 +404,7 @@ def _targets(
     errors: dict[str, list[str]] = {}
     department = assignee = None
     if department_id is not None:
-        department = Department.objects.filter(pk=department_id).first()
+        department = department_by_id(department_id)
         if department is None:
             errors["department_id"] = ["部门不存在"]
     if assignee_id is not None:

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from kefu.core import refdata
 from kefu.core.errors import NotFound
 from kefu.core.phones import last4, normalize
 from kefu.customers.models import Unit
@@ -213,6 +214,19 @@ def page_rows(page_of: TicketQuerySet, *, searched: bool = False) -> list[Ticket
         ranked = page_of.values_list("pk", "search_rank")  # type: ignore[misc]  # an extra() select
         return table_rows([pk for pk, _ in ranked])
     return table_rows(list(page_of.values_list("pk", flat=True)))
+
+
+def category_by_id(pk: int) -> Category | None:
+    """The category ``pk`` (active or not) with its parents in place (``.parent``, ``.path``),
+    from the process's copy of the tree (``refdata``): no query."""
+    return refdata.copy_of(refdata.cached("tickets.categories", _category_tree).get(pk))
+
+
+def _category_tree() -> dict[int, Category]:
+    nodes = {c.pk: c for c in Category.objects.all()}
+    for c in nodes.values():
+        c.parent = nodes.get(c.parent_id) if c.parent_id is not None else None
+    return nodes
 
 
 def categories_for(kind: str | None = None) -> list[Category]:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 
+from kefu.core import refdata
 from kefu.org.queries import calendar_for_site
 
 from .lifecycle import DONE_FOR_SLA, ENDED, Kind, Status
@@ -36,9 +36,13 @@ class DueTimes:
 
 def policy_for(*, site_id: int, kind: str, urgency: str) -> SlaPolicy | None:
     """The site's own row for kind × urgency, else the company-wide one."""
-    rows = SlaPolicy.objects.filter(Q(site_id=site_id) | Q(site__isnull=True), kind=kind, urgency=urgency)
-    found = {row.site_id: row for row in rows}
-    return found.get(site_id) or found.get(None)
+    table = refdata.cached("tickets.sla_policies", _all_policies)
+    found = table.get((site_id, kind, urgency)) or table.get((None, kind, urgency))
+    return refdata.copy_of(found)
+
+
+def _all_policies() -> dict[tuple[int | None, str, str], SlaPolicy]:
+    return {(row.site_id, row.kind, row.urgency): row for row in SlaPolicy.objects.all()}
 
 
 def due_times(*, site_id: int, kind: str, urgency: str, start: datetime) -> DueTimes:
@@ -105,17 +109,21 @@ class Rules:
 
 def rules_for(site_id: int) -> Rules:
     """The site's warning rules, else the company's, else the defaults."""
-    rows = {r.site_id: r for r in WarningRules.objects.filter(Q(site_id=site_id) | Q(site__isnull=True))}
-    row = rows.get(site_id) or rows.get(None)
-    if row is None:
-        return Rules()
-    return Rules(
-        row.blue_minutes,
-        row.prewarn_percent,
-        row.manager_after_minutes,
-        row.director_after_minutes,
-        row.red_after_minutes,
-    )
+    table = refdata.cached("tickets.warning_rules", _all_rules)
+    return table.get(site_id) or table.get(None) or Rules()
+
+
+def _all_rules() -> dict[int | None, Rules]:
+    return {
+        row.site_id: Rules(
+            row.blue_minutes,
+            row.prewarn_percent,
+            row.manager_after_minutes,
+            row.director_after_minutes,
+            row.red_after_minutes,
+        )
+        for row in WarningRules.objects.all()
+    }
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from kefu.core.errors import ValidationFailed
 from kefu.org.models import Department, Site, Staff
 from kefu.org.permissions import FIELD_ROLES
+from kefu.org.queries import department_by_id
 
 from ..lifecycle import IN_HAND, next_status
 from ..models import Assignment, Category, Ticket
@@ -36,7 +37,7 @@ def pick_handler(*, site: Site, category: Category) -> tuple[Department | None, 
         node = node.parent
     if department_id is None:
         return None, None
-    department = Department.objects.filter(pk=department_id).first()
+    department = department_by_id(department_id)
     if department is None:
         return None, None
     candidates = Staff.objects.filter(
