@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     import jieba
 
 FTS_TABLE = "tickets_ticketsearch_fts"
+# The ordinary tables FTS5 keeps the index in (segments, term index, sizes, settings).
+FTS_SHADOW_TABLES = tuple(f"{FTS_TABLE}_{part}" for part in ("data", "idx", "docsize", "config"))
 
 # Timeline entries whose text the system writes itself (rules, sweeps, auto-dispatch): not
 # what anyone searches for, and the same words on most tickets.
@@ -362,14 +364,28 @@ def reindex_all(*, batch: int = 2000, missing: bool = False, progress: Callable[
 
 
 def _analyze() -> None:
-    """Fresh planner statistics for the rewritten documents. On PostgreSQL, without them (a
-    rebuild is faster than autovacuum's next look) a rare word's search walked the newest-first
-    index testing each row until 50 matched: 852 ms, against 17 ms through the GIN index once
-    analysed (1M tickets). Under a second for a million rows. SQLite plans FTS5 without them."""
+    """Fresh planner statistics for the rewritten documents, on either database.
+
+    PostgreSQL: without them (a rebuild is faster than autovacuum's next look) a rare word's
+    search walked the newest-first index testing each row until 50 matched: 852 ms, against
+    17 ms through the GIN index once analysed (1M tickets).
+
+    SQLite: FTS5 keeps its index in ordinary tables, planned by their statistics like any
+    other. Statistics taken while the index was empty (an ANALYZE of a freshly loaded
+    database) said its segment table held 2 rows; FTS5's ``DELETE … WHERE id BETWEEN`` of
+    each merged segment was then planned as a scan of the whole table (190 MB at 1M tickets),
+    and every 16th ticket taken waited 0.7–1 s for the merge its commit set off. Measured in
+    bench/RESULTS.md. A few hundred milliseconds for a million rows."""
     connection = connections["default"]
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {TicketSearch._meta.db_table}")
+        tables = [TicketSearch._meta.db_table]
+    elif connection.vendor == "sqlite":
+        tables = [TicketSearch._meta.db_table, *FTS_SHADOW_TABLES]
+    else:
+        return
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"ANALYZE {table}")
 
 
 @contextlib.contextmanager
