@@ -45,6 +45,7 @@ from common import ROOT, Report, parser, rss_mb, setup_django
 
 setup_django()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from kefu.customers.models import Customer, CustomerPhone, CustomerUnit  # noqa: E402
@@ -158,17 +159,17 @@ def scratch_copy(work: Path) -> tuple[str, Callable[[], None]]:
     change rows that cannot be put back one by one), and how to drop it: a file copy on
     SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL (which needs the source database
     free of other connections while it copies)."""
-    settings = connection.settings_dict
+    database = connection.settings_dict
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         connection.close()
         target = work / "load.sqlite3"
-        shutil.copyfile(settings["NAME"], target)
+        shutil.copyfile(database["NAME"], target)
         return f"sqlite:///{target}", lambda: target.unlink(missing_ok=True)
     import psycopg
 
-    source = settings["NAME"]
+    source = database["NAME"]
     name = f"{source}_load_{os.getpid()}"
     connection.close()
     server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
@@ -260,6 +261,10 @@ def main() -> int:
     started = time.monotonic()
     copy_url, drop = scratch_copy(work)
     print(f"  working on a copy of the database ({time.monotonic() - started:.0f} s to copy)", flush=True)
+    # The jieba word list of the real data directory: otherwise each run builds it first.
+    cache = Path(settings.DATA_DIR) / "cache"
+    if cache.is_dir():
+        os.symlink(cache, work / "cache")
     plan_file = work / "plan.json"
     plan_file.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     port = free_port()
@@ -285,6 +290,8 @@ def main() -> int:
     sampler = Sampler(web, worker)
     try:
         if not report.check(wait_ready(f"http://127.0.0.1:{port}/login/"), "kefu serve answers"):
+            web_log.flush()
+            print(f"the server's log:\n{(work / 'web.log').read_text(errors='replace')[-3000:]}", file=sys.stderr)
             return report.finish()
         sampler.start()
         started = time.monotonic()
