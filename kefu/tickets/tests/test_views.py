@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kefu.testing import make_ticket
 from kefu.tickets.models import Ticket
+from kefu.tickets.queries import numbered
 
 
 def _list_queries(client, n_extra, world) -> int:
@@ -101,6 +102,23 @@ def test_intake_lookup_by_last_four_digits_and_room(world, client):
     for q in ("5678", "13912345678", "1-2-301", "张业主"):
         body = client.get("/tickets/intake/lookup/", {"q": q}).content.decode()
         assert "张业主" in body, q
+
+
+def test_intake_lookup_by_ticket_number_in_any_case(world, client, django_assert_num_queries):
+    t = make_ticket(world.site, world.agent, category=world.repair_cat)
+    client.force_login(world.frontdesk.user)
+    for q in (t.number, t.number.lower(), f" {t.number.lower()} "):
+        body = client.get("/tickets/intake/lookup/", {"q": q}).content.decode()
+        assert f"/tickets/{t.pk}/" in body, q
+    # Another site's ticket of the same number (numbers are per site) stays out of sight.
+    other = make_ticket(world.other_site, world.outsider_agent)
+    assert other.number == t.number
+    body = client.get("/tickets/intake/lookup/", {"q": other.number}).content.decode()
+    assert f"/tickets/{t.pk}/" in body and f"/tickets/{other.pk}/" not in body
+    # What cannot be a number asks the ticket table nothing.
+    with django_assert_num_queries(0):
+        assert list(numbered(Ticket.objects.all(), "13912345678")) == []
+        assert list(numbered(Ticket.objects.all(), "1-2-301")) == []
 
 
 def test_detail_offers_only_allowed_actions(world, client):

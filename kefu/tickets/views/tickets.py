@@ -34,6 +34,7 @@ from ..queries import (
     categories_for,
     handover_candidates,
     my_work,
+    numbered,
     page_rows,
     scope_sites,
     search_tickets,
@@ -333,7 +334,7 @@ def intake_lookup(request: HttpRequest, me: Staff) -> HttpResponse:
     if len(q) >= 2:
         base = customers_for(me).filter(site_id__in=current_site_ids(request, me))
         customers = list(customer_columns(search_customers(base, {"q": q})).order_by("id")[:10])
-        tickets = list(with_list_columns(scoped(request, me).filter(number__iexact=q))[:5])
+        tickets = list(with_list_columns(numbered(scoped(request, me), q))[:5])
         open_by_customer: dict[int, list[Ticket]] = {}
         if customers:
             for t in scoped(request, me).open().filter(customer__in=customers).order_by("-created_at")[:50]:
