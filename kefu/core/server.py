@@ -27,6 +27,7 @@ from gunicorn.arbiter import Arbiter
 # least CPU per request; more threads only queue on the GIL and on SQLite's write lock.
 THREADS_PER_WORKER = 2
 GRACEFUL_SECONDS = 20
+KEEPALIVE_SECONDS = 75
 # A request that takes longer than this is a stuck worker: the master kills and replaces it.
 TIMEOUT_SECONDS = 120
 
@@ -60,8 +61,13 @@ class ServerOptions:
             "preload_app": True,
             "graceful_timeout": GRACEFUL_SECONDS,
             "timeout": TIMEOUT_SECONDS,
-            # Clients of an intranet keep their connection between the clicks of a page.
-            "keepalive": 5,
+            # Clients of an intranet keep their connection between the clicks of a page, and
+            # between pages: an agent clicks every few seconds. At 5 s the server closed idle
+            # connections just as agents 1–5 s apart sent their next request on them, which
+            # then failed unanswered (2 of 9,475 in bench/load.py on PostgreSQL). 75 s, as
+            # common reverse proxies keep them; an idle connection costs the gthread worker a
+            # socket in its poller, no thread.
+            "keepalive": KEEPALIVE_SECONDS,
             "accesslog": "-" if self.access_log else None,
             "errorlog": "-",
             "loglevel": "warning",

@@ -112,6 +112,19 @@ def test_serve_runs_gunicorn_with_static_files_and_stops_on_sigterm(started: Sta
     assert body == HTMX.read_bytes()
     assert _get(port, "/static/vendor/nothing-here.js")[0] == 404
 
+    # An agent's browser keeps its connection between clicks seconds apart: the server does
+    # not close it under the next request (it did at 5 s idle).
+    link = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        for pause in (0, 6):
+            time.sleep(pause)
+            link.request("GET", "/login/")
+            response = link.getresponse()
+            response.read()
+            assert response.status == 200
+    finally:
+        link.close()
+
     stopped_at = time.monotonic()
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
