@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
+from kefu.core import refdata
 from kefu.core.phones import last4
 from kefu.customers.models import Customer, CustomerEvent, CustomerPhone, CustomerUnit, Unit
 from kefu.org.models import Role, Site, Staff
@@ -157,6 +158,7 @@ def build_org(rng: random.Random, ref: Reference, phones: PhoneBook, sites: int)
             for policy in company.values()
         ]
     )
+    refdata.changed()  # a bulk insert sends no signal (decision 0012)
     password = make_password(PASSWORD)
     User = get_user_model()
     plan: list[tuple[str, str, tuple[str, ...], str, list[Site], str]] = []
