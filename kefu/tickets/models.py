@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
+from django.db.models.sql.where import ExtraWhere, WhereNode
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -165,7 +167,43 @@ COMPLETION_REPORT_COLUMNS = (
 )  # fmt: skip
 
 
+def _swapped(where: WhereNode, old: str, new: str) -> WhereNode:
+    """``where`` with the extra() condition ``old`` written as ``new`` (a copy: a cloned
+    query shares its ExtraWhere nodes with the original)."""
+    where = where.clone()
+    children: list[Any] = []
+    for child in where.children:
+        node: Any = child
+        if isinstance(node, WhereNode):
+            node = _swapped(node, old, new)
+        elif isinstance(node, ExtraWhere) and old in node.sqls:
+            node = ExtraWhere([new if sql == old else sql for sql in node.sqls], node.params)
+        children.append(node)
+    where.children = children
+    return where
+
+
 class TicketQuerySet(models.QuerySet["Ticket"]):
+    # A search's condition as its page asks it, and as a count should (``search.search``):
+    # kept through every later filter and ordering.
+    count_condition: tuple[str, str] | None = None
+
+    def _clone(self) -> TicketQuerySet:
+        clone = super()._clone()  # type: ignore[misc]
+        clone.count_condition = self.count_condition
+        return clone  # type: ignore[no-any-return]
+
+    def capped_count(self, limit: int) -> int:
+        """How many rows, counting at most ``limit``: unordered and only the ids, so the
+        database stops there and ranks none. A newest-first search on PostgreSQL is counted
+        through the GIN index (``@@``) instead of its page's row-by-row test
+        (``ts_match_vq``): 42–356 ms → 18–46 ms for a capped count at 1M (bench/RESULTS.md)."""
+        counted = self.order_by().values("pk")
+        if self.count_condition is not None:
+            page_sql, count_sql = self.count_condition
+            counted.query.where = _swapped(counted.query.where, page_sql, count_sql)
+        return counted[:limit].count()
+
     def open(self) -> TicketQuerySet:
         return self.exclude(status__in=ENDED)
 

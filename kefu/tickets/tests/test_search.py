@@ -11,6 +11,7 @@ import pytest
 from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kefu.customers.models import CustomerUnit, Unit
 from kefu.customers.services import CustomerData, UnitLink, customer_update
@@ -128,6 +129,25 @@ def test_a_word_on_very_many_tickets_lists_them_newest_first(world, monkeypatch)
     assert found(world.agent, "漏水") == [older.number, newer.number]
     monkeypatch.setitem(search.RANK_LIMIT, connection.vendor, 0)
     assert found(world.agent, "漏水") == [newer.number, older.number]
+
+
+def test_a_newest_first_search_is_counted_as_its_page_lists(world, monkeypatch):
+    for _ in range(3):
+        ticket(world, "厨房漏水")
+    ticket(world, "电梯异响")
+    monkeypatch.setitem(search.RANK_LIMIT, connection.vendor, 0)
+    hits = search_tickets(tickets_for(world.agent), {"q": "漏水"})
+    assert hits.capped_count(10) == 3 == len(list(hits))
+    assert hits.capped_count(2) == 2
+    # Filters and orders added afterwards count with it.
+    assert hits.filter(kind="inquiry").order_by("id").capped_count(10) == 0
+    if connection.vendor == "postgresql":
+        # The page walks newest first testing each row; the count asks the GIN index.
+        assert "ts_match_vq" in str(hits.query)
+        with CaptureQueriesContext(connection) as queries:
+            hits.capped_count(10)
+        assert "@@" in queries[-1]["sql"] and "ts_match_vq" not in queries[-1]["sql"]
+        assert "ts_match_vq" in str(hits.query)  # the page's own query is left as it was
 
 
 def test_search_combines_with_the_other_filters(world):
