@@ -40,9 +40,9 @@ from kefu.core.api import (
 )
 from kefu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.phones import mask
-from kefu.org.models import Site, Staff
+from kefu.org.models import Staff
 from kefu.org.permissions import SUPERVISING_ROLES, can
-from kefu.org.queries import staff_in_scope
+from kefu.org.queries import site_by_id, staff_in_scope
 
 from .models import Customer, CustomerUnit
 from .queries import customer_get_for_user, customers_for, first_contacts_pending, search_customers, with_list_columns
@@ -373,7 +373,7 @@ def customer_list(request: HttpRequest, filters: Query[CustomerFilters]) -> dict
 def customer_add(request: HttpRequest, payload: CustomerCreateIn) -> tuple[int, dict[str, Any]]:
     staff = _me(request)
     # Which sites exist is no secret; whether the caller may write there is the service's rule.
-    site = Site.objects.filter(pk=payload.site_id, is_active=True).first()
+    site = site_by_id(payload.site_id)
     if site is None:
         raise ValidationFailed("项目不存在", field="site_id")
     try:

@@ -12,9 +12,9 @@ from ninja import Router
 
 from kefu.core.api import ErrorOut, Id, Limit, Offset, page, renamed
 from kefu.core.errors import PermissionDenied, ValidationFailed
-from kefu.org.models import Department, Staff
+from kefu.org.models import Staff
 from kefu.org.permissions import SUPERVISING_ROLES
-from kefu.org.queries import staff_in_scope
+from kefu.org.queries import department_by_id, staff_in_scope
 
 from .api import _ERRORS, _all_category_paths, _detail, _me, _row, _targets
 from .models import Category
@@ -75,7 +75,7 @@ def complaint_investigate_view(request: HttpRequest, ticket_id: Id, payload: Inv
     """第三步：投诉原因、责任部门和责任人。"""
     staff, ticket = _ticket(request, ticket_id)
     errors: dict[str, list[str]] = {}
-    department = Department.objects.filter(pk=payload.responsible_department_id).first()
+    department = department_by_id(payload.responsible_department_id)
     if department is None:
         errors["responsible_department_id"] = ["部门不存在"]
     person = None

@@ -17,7 +17,7 @@ from kefu.core.api import ErrorOut, Id, Ref, ref
 from kefu.core.errors import NotFound, PermissionDenied, ValidationFailed
 from kefu.org.models import Site, Staff
 from kefu.org.permissions import can
-from kefu.org.queries import site_ids_for
+from kefu.org.queries import site_by_id, site_ids_for
 
 from .api import _ERRORS, _me
 from .lifecycle import Kind
@@ -150,7 +150,7 @@ def _visible(staff: Staff, site: int | None) -> Q:
 def _site(site_id: int | None) -> Site | None:
     if site_id is None:
         return None
-    site = Site.objects.filter(pk=site_id, is_active=True).first()
+    site = site_by_id(site_id)
     if site is None:
         raise ValidationFailed(_("项目不存在"), field="site_id")
     return site

@@ -14,6 +14,7 @@ from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.web import paginate
 from kefu.org.models import Department, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
+from kefu.org.queries import department_by_id
 from kefu.org.web import staff_view
 
 from .. import services
@@ -200,7 +201,7 @@ def _int(value: Any) -> int:
 
 
 def _department(value: Any) -> Department | None:
-    return Department.objects.filter(pk=_int(value)).first() if value else None
+    return department_by_id(_int(value)) if value else None
 
 
 def _staff(value: Any) -> Staff | None:

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_http_methods
 from kefu.core.errors import DomainError, PermissionDenied, ValidationFailed
 from kefu.org.models import Site, Staff
 from kefu.org.permissions import can
-from kefu.org.queries import sites_for
+from kefu.org.queries import site_by_id, sites_for
 from kefu.org.web import staff_view
 
 from ..lifecycle import Kind
@@ -256,7 +256,7 @@ def _target_site(value: str) -> Site | None:
     if value == "":
         return None
     pk = _int(value)
-    site = Site.objects.filter(pk=pk, is_active=True).first() if pk is not None and 0 < pk < 2**63 else None
+    site = site_by_id(pk) if pk is not None else None
     if site is None:
         raise ValidationFailed(_("项目不存在"), field="site")
     return site

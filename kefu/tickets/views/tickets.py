@@ -20,9 +20,9 @@ from kefu.core.web import is_partial, paginate
 from kefu.customers.models import Customer, Unit
 from kefu.customers.queries import customers_for, search_customers
 from kefu.customers.queries import with_list_columns as customer_columns
-from kefu.org.models import Department, Role, Site, Staff
+from kefu.org.models import Role, Site, Staff
 from kefu.org.permissions import SUPERVISING_ROLES, can
-from kefu.org.queries import departments, site_ids_for
+from kefu.org.queries import department_by_id, departments, site_ids_for
 from kefu.org.web import current_site_ids, staff_view
 
 from .. import services
@@ -446,7 +446,7 @@ def ticket_action(request: HttpRequest, me: Staff, pk: int, action: str) -> Http
         if action in COMPLAINT_VIEW_ACTIONS or (action == "reject" and ticket.kind == Kind.COMPLAINT):
             return _done(request, ticket, complaint_step(me, ticket, action, version, post, request.FILES))
         if action in ("dispatch", "transfer"):
-            department = Department.objects.filter(pk=_int0(post.get("department"))).first()
+            department = department_by_id(_int0(post.get("department")))
             assignee = Staff.objects.filter(pk=_int0(post.get("assignee"))).first()
             if action == "dispatch":
                 services.ticket_dispatch(
