@@ -15,6 +15,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from kefu.core.api import ErrorOut, Id, Limit, Offset, Ref, Str20, Str100, Str300, clean_text, page, ref
 from kefu.core.errors import DomainError, NotFound, ValidationFailed
+from kefu.core.lookup import by_pk
 from kefu.org.models import Site, Staff
 from kefu.org.queries import people_in_view, site_ids_for
 
@@ -103,7 +104,7 @@ def period_list(request: HttpRequest, limit: Limit = 20, offset: Offset = 0) -> 
 def period_results(request: HttpRequest, period_id: Id) -> list[dict[str, Any]]:
     """The results the caller may read: managers all at their sites, a supervisor the team, everyone their own."""
     me = _me(request)
-    period = periods_for(me).filter(pk=period_id).first()
+    period = by_pk(periods_for(me), period_id)
     if period is None:
         raise NotFound(_("考核期不存在"))
     rows = (
@@ -153,8 +154,8 @@ def ledger_list(request: HttpRequest, q: Query[LedgerQuery]) -> list[dict[str, A
 def ledger_create(request: HttpRequest, payload: LedgerIn) -> tuple[int, dict[str, Any]]:
     me = _me(request)
     entry = services.reward_record(
-        staff=Staff.objects.filter(pk=payload.staff_id).first(),
-        site=Site.objects.filter(pk=payload.site_id).first(),
+        staff=by_pk(Staff.objects, payload.staff_id),
+        site=by_pk(Site.objects, payload.site_id),
         day=payload.day,
         kind=payload.kind,
         points=str(payload.points),
@@ -234,7 +235,7 @@ def result_sheet_submit(request: HttpRequest, result_id: Id, payload: SheetIn) -
     superior or a manager of the period's sites, never oneself."""
     me = _me(request)
     appraisal = appraisal_get_for_user(staff=me, pk=result_id)
-    template = SheetTemplate.objects.filter(pk=payload.template_id).first()
+    template = by_pk(SheetTemplate.objects, payload.template_id)
     if template is None:
         raise ValidationFailed(_("评分表不存在"), field="template_id")
     try:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import NotFound, PermissionDenied
 from kefu.core.figures import percent
+from kefu.core.lookup import by_pk
 from kefu.org.models import Role, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import people_in_view, site_ids_for
@@ -249,7 +250,7 @@ def sheet_templates_for(staff: Staff) -> QuerySet[SheetTemplate]:
 
 
 def sheet_template_get_for_user(*, staff: Staff, pk: int) -> SheetTemplate:
-    found = sheet_templates_for(staff).filter(pk=pk).first()
+    found = by_pk(sheet_templates_for(staff), pk)
     if found is None:
         raise NotFound(_("评分表不存在"))
     return found

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from kefu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from kefu.core.excel import download, workbook
+from kefu.core.lookup import by_pk
 from kefu.core.web import paginate, parse_date, parse_id
 from kefu.org.models import Role, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
@@ -93,7 +94,7 @@ def period_list(request: HttpRequest, me: Staff) -> HttpResponse:
 
 
 def _period_for(me: Staff, pk: int) -> Period:
-    period = periods_for(me).filter(pk=pk).first()
+    period = by_pk(periods_for(me), pk)
     if period is None:
         raise NotFound(_("考核期不存在"))
     return period

@@ -39,6 +39,7 @@ from kefu.core.api import (
     renamed,
 )
 from kefu.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from kefu.core.lookup import by_pk
 from kefu.core.phones import mask
 from kefu.org.models import Staff
 from kefu.org.permissions import SUPERVISING_ROLES, can
@@ -332,7 +333,7 @@ def _colleague(staff: Staff, pk: int | None, field: str) -> Staff | None:
     """A colleague of ``staff`` by id (None for None); a stranger is refused on ``field``."""
     if pk is None:
         return None
-    colleague = staff_in_scope(staff).filter(pk=pk).first()
+    colleague = by_pk(staff_in_scope(staff), pk)
     if colleague is None:
         raise ValidationFailed(_("员工不存在或不在您负责的项目"), field=field)
     return colleague

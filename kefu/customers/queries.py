@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 
 from kefu.core.errors import NotFound
+from kefu.core.lookup import by_pk
 from kefu.core.phones import normalize
 from kefu.org.models import Staff
 from kefu.org.permissions import can
@@ -31,7 +32,7 @@ def customer_get_for_user(*, staff: Staff, pk: Any) -> Customer:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound("客户不存在") from None
-    customer = customers_for(staff).select_related("site").filter(pk=pk).first()
+    customer = by_pk(customers_for(staff).select_related("site"), pk)
     if customer is None:
         raise NotFound("客户不存在")
     return customer

@@ -281,6 +281,7 @@ class Writer(Executor):
             self.apply(
                 ticket,
                 now,
+                bump=False,
                 status=Status.CLOSED,
                 responded_at=now,
                 completed_at=now,
@@ -293,7 +294,9 @@ class Writer(Executor):
         elif plan.flow == "field" and plan.kind != Kind.PRAISE:
             department, assignee = self.pick_handler(site, plan.category)
             if department is not None:
-                self.hand_over(ticket, actor, department, assignee, Assignment.Mode.AUTO, "按分类规则自动派单", now)
+                self.hand_over(
+                    ticket, actor, department, assignee, Assignment.Mode.AUTO, "按分类规则自动派单", now, intake=True
+                )
         return ticket
 
     def dispatch(self, ticket: Ticket, actor: Staff, department: Department | None, step: Step) -> None:
@@ -494,8 +497,11 @@ class Writer(Executor):
         mode: str,
         reason: str,
         now: datetime,
+        *,
+        intake: bool = False,
     ) -> None:
-        """``services._dispatch``: the same hand-over, collected for the bulk write."""
+        """``services._dispatch``: the same hand-over, collected for the bulk write.
+        ``intake``: the rule's dispatch as ``ticket_create`` writes it, with the new row."""
         try:
             change = hand_over_changes(
                 ticket=ticket,
@@ -510,7 +516,7 @@ class Writer(Executor):
         except ValidationFailed:
             raise DemoError(f"演示工单 {ticket.number} 在“{ticket.get_status_display()}”状态不能派单") from None
         self.assignments.append(change.assignment)
-        self.apply(ticket, now, **change.fields)
+        self.apply(ticket, now, bump=not intake, **change.fields)
         self.event(
             ticket,
             actor,
@@ -522,15 +528,17 @@ class Writer(Executor):
             data=change.event_data,
         )
 
-    def apply(self, ticket: Ticket, now: datetime, **fields: Any) -> None:
-        """``services._apply``: write the fields and bump the version; keep the load count."""
+    def apply(self, ticket: Ticket, now: datetime, *, bump: bool = True, **fields: Any) -> None:
+        """``services._apply``: write the fields and bump the version; keep the load count.
+        Without ``bump``: what intake settles before the ticket's first write (version 1)."""
         fields["updated_at"] = now
         fields.update(sla_fields(ticket, fields, self.rules(ticket.site_id)))
         if ticket.assignee_id and ticket.status not in DONE_FOR_SLA:
             self.load[ticket.assignee_id] -= 1
         for name, value in fields.items():
             setattr(ticket, name, value)
-        ticket.version += 1
+        if bump:
+            ticket.version += 1
         ticket.updated_at = now
         if ticket.assignee_id and ticket.status not in DONE_FOR_SLA:
             self.load[ticket.assignee_id] += 1

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kefu.core.errors import DomainError, PermissionDenied
+from kefu.core.lookup import by_pk
 from kefu.core.web import paginate
 from kefu.org.models import Staff
 from kefu.org.permissions import can
@@ -44,7 +45,7 @@ def notification_list(request: HttpRequest, me: Staff) -> HttpResponse:
 @require_POST
 def notification_open(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
     """Mark one notification read and go to what it is about."""
-    notification = notifications_for(me).filter(pk=pk).first()
+    notification = by_pk(notifications_for(me), pk)
     if notification is None:
         raise Http404
     notification_mark_read(staff=me, ids=[notification.pk])
@@ -171,7 +172,7 @@ def delivery_list(request: HttpRequest, me: Staff) -> HttpResponse:
 def delivery_retry_now(request: HttpRequest, me: Staff, pk: int) -> HttpResponse:
     if not can(me.role, "notify.deliveries"):
         raise PermissionDenied(_("您没有管理通知投递的权限"))
-    delivery = deliveries_for(me).filter(pk=pk).first()
+    delivery = by_pk(deliveries_for(me), pk)
     if delivery is None:
         raise Http404
     try:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from kefu.core.calendar import LIBRARY_YEARS, parse_schedule
 from kefu.core.errors import DomainError, PermissionDenied, ValidationFailed
+from kefu.core.lookup import by_pk
 from kefu.core.models import HolidaySchedule
 
 from .models import SiteDayOverride, Staff
@@ -96,7 +97,7 @@ def calendar_action(request: HttpRequest, me: Staff, what: str, key: int = 0) ->
             holiday_schedule_delete(year=key, actor=me)
             messages.success(request, _("已删除"))
         elif what == "site":
-            site = sites_for(me).filter(pk=key).first()
+            site = by_pk(sites_for(me), key)
             if site is None:
                 raise Http404
             site_calendar_save(
@@ -108,7 +109,7 @@ def calendar_action(request: HttpRequest, me: Staff, what: str, key: int = 0) ->
             )
             messages.success(request, _("工作时段已保存"))
         elif what == "override":
-            site = sites_for(me).filter(pk=key).first()
+            site = by_pk(sites_for(me), key)
             if site is None:
                 raise Http404
             try:
@@ -120,7 +121,7 @@ def calendar_action(request: HttpRequest, me: Staff, what: str, key: int = 0) ->
             )
             messages.success(request, _("已保存"))
         elif what == "override-delete":
-            override = SiteDayOverride.objects.filter(pk=key).first()
+            override = by_pk(SiteDayOverride.objects, key)
             if override is None:
                 raise Http404
             site_day_override_delete(override=override, actor=me)

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from kefu.core.api import ErrorOut, Id, Limit, Offset, Ref, Str20, Str100, Str2000, page, ref
 from kefu.core.errors import PermissionDenied, ValidationFailed
+from kefu.core.lookup import by_pk
 from kefu.customers.models import Tag
 from kefu.org.models import Site, Staff
 from kefu.org.permissions import can
@@ -246,7 +247,7 @@ def batch_list(request: HttpRequest, filters: Query[SurveyBatchFilters]) -> dict
 def batch_create(request: HttpRequest, payload: SurveyBatchIn) -> tuple[int, dict[str, Any]]:
     """按楼栋、客户标签或客户名单发放，每位客户生成一个一次性链接（客服主管及以上）。"""
     staff = _me(request, "surveys.manage")
-    questionnaire = Questionnaire.objects.filter(pk=payload.questionnaire_id).first()
+    questionnaire = by_pk(Questionnaire.objects, payload.questionnaire_id)
     site = Site.objects.filter(pk=payload.site_id, is_active=True, id__in=site_ids_for(staff)).first()
     errors: dict[str, list[str]] = {}
     if questionnaire is None:
@@ -255,7 +256,7 @@ def batch_create(request: HttpRequest, payload: SurveyBatchIn) -> tuple[int, dic
         errors["site_id"] = [_("项目不存在")]
     tag = None
     if payload.target == "tag" and payload.tag_id is not None:
-        tag = Tag.objects.filter(pk=payload.tag_id).first()
+        tag = by_pk(Tag.objects, payload.tag_id)
         if tag is None:
             errors["tag_id"] = [_("客户标签不存在")]
     if errors:

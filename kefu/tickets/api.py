@@ -23,6 +23,8 @@ from kefu.core.api import (
     renamed,
 )
 from kefu.core.errors import Conflict, DomainError, ValidationFailed
+from kefu.core.lookup import by_pk
+from kefu.core.prefetch import kept
 from kefu.customers.api import phone_for, recent_ticket_providers
 from kefu.customers.models import Customer
 from kefu.customers.queries import customers_for, units_for
@@ -132,10 +134,15 @@ def _row(staff: Staff, t: Ticket, paths: dict[int, str], now: datetime) -> dict[
 
 def _detail(staff: Staff, t: Ticket) -> dict[str, Any]:
     paths = {t.category.id: t.category.path} if t.category is not None else {}
-    events = t.events.select_related("actor").order_by("at", "id")
-    assignments = t.assignments.select_related(
-        "from_department", "from_assignee", "to_department", "to_assignee", "by"
-    ).order_by("at", "id")
+    # A service that has just written the timeline keeps it on the ticket (core.prefetch).
+    events = t.events.all() if kept(t, "events") else t.events.select_related("actor").order_by("at", "id")
+    assignments = (
+        t.assignments.all()
+        if kept(t, "assignments")
+        else t.assignments.select_related(
+            "from_department", "from_assignee", "to_department", "to_assignee", "by"
+        ).order_by("at", "id")
+    )
     return {
         **_row(staff, t, paths, timezone.now()),
         "content": t.content,
@@ -183,17 +190,21 @@ def _detail(staff: Staff, t: Ticket) -> dict[str, Any]:
 
 
 def _complaint(t: Ticket) -> dict[str, Any] | None:
-    c = (
-        Complaint.objects.select_related(
-            "judged_by", "responsible_department", "responsible_person", "approved_by", "classification__parent"
+    c: Complaint | None
+    if kept(t, "events") and Ticket.complaint.is_cached(t):  # type: ignore[attr-defined]
+        c = t.complaint  # just taken: the row intake wrote, nothing on it to join
+    else:
+        c = (
+            Complaint.objects.select_related(
+                "judged_by", "responsible_department", "responsible_person", "approved_by", "classification__parent"
+            )
+            .filter(pk=t.pk)
+            .first()
         )
-        .filter(pk=t.pk)
-        .first()
-    )
     if c is None:
         return None
     status = t.suspended_from if t.status == Status.SUSPENDED else t.status
-    proposals = c.proposals.select_related("proposed_by", "decided_by")
+    proposals = c.proposals.all() if kept(c, "proposals") else c.proposals.select_related("proposed_by", "decided_by")
     return {
         "step": COMPLAINT_STEP_OF.get(status, 1),
         "valid": c.valid,
@@ -359,12 +370,12 @@ def ticket_add(request: HttpRequest, payload: TicketIn) -> tuple[int, dict[str, 
             errors["category_id"] = ["分类不存在"]
     customer = None
     if payload.customer_id is not None:
-        customer = customers_for(staff).filter(pk=payload.customer_id).first()
+        customer = by_pk(customers_for(staff), payload.customer_id)
         if customer is None:
             errors["customer_id"] = ["客户不存在"]
     unit = None
     if payload.unit_id is not None:
-        unit = units_for(staff).filter(pk=payload.unit_id).first()
+        unit = by_pk(units_for(staff), payload.unit_id)
         if unit is None:
             errors["unit_id"] = ["房屋不存在"]
     if errors or site is None:
@@ -408,7 +419,7 @@ def _targets(
         if department is None:
             errors["department_id"] = ["部门不存在"]
     if assignee_id is not None:
-        assignee = staff_in_scope(staff).filter(pk=assignee_id).first()
+        assignee = by_pk(staff_in_scope(staff), assignee_id)
         if assignee is None:
             errors["assignee_id"] = ["处理人不存在或不在您负责的项目"]
     if errors:

@@ -12,6 +12,7 @@ from ninja import Router
 
 from kefu.core.api import ErrorOut, Id, Limit, Offset, page, renamed
 from kefu.core.errors import PermissionDenied, ValidationFailed
+from kefu.core.lookup import by_pk
 from kefu.org.models import Staff
 from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import department_by_id, staff_in_scope
@@ -80,7 +81,7 @@ def complaint_investigate_view(request: HttpRequest, ticket_id: Id, payload: Inv
         errors["responsible_department_id"] = ["部门不存在"]
     person = None
     if payload.responsible_person_id is not None:
-        person = staff_in_scope(staff).filter(pk=payload.responsible_person_id).first()
+        person = by_pk(staff_in_scope(staff), payload.responsible_person_id)
         if person is None:
             errors["responsible_person_id"] = ["责任人不存在或不在您负责的项目"]
     if errors:
@@ -155,7 +156,7 @@ def complaint_implement_view(request: HttpRequest, ticket_id: Id, payload: Imple
 def complaint_summarize_view(request: HttpRequest, ticket_id: Id, payload: SummarizeIn) -> dict[str, Any]:
     """第六步（主管及以上）：投诉分类、根本原因、改进措施。"""
     staff, ticket = _ticket(request, ticket_id)
-    classification = Category.objects.filter(pk=payload.classification_id).first()
+    classification = by_pk(Category.objects, payload.classification_id)
     if classification is None:
         raise ValidationFailed("投诉分类不存在", field="classification_id")
     try:

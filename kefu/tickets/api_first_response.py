@@ -12,6 +12,7 @@ from ninja import Router, Schema
 
 from kefu.core.api import ErrorOut, Id, Limit, Offset, Ref, Str200, page, ref
 from kefu.core.errors import ValidationFailed
+from kefu.core.lookup import by_pk
 from kefu.org.models import Staff
 from kefu.org.queries import staff_in_scope
 
@@ -83,7 +84,7 @@ def hand_over(request: HttpRequest, ticket_id: Id, payload: HandoverIn) -> tuple
     """首问责任人（或主管及以上）把首问责任移交给同项目的受理人员；接收人确认后生效。"""
     staff = _me(request)
     ticket = ticket_get_for_user(staff=staff, pk=ticket_id)
-    to: Staff | None = staff_in_scope(staff).filter(pk=payload.to_id).first()
+    to: Staff | None = by_pk(staff_in_scope(staff), payload.to_id)
     if to is None:
         raise ValidationFailed("接收人不存在或不在您负责的项目", field="to_id")
     try:

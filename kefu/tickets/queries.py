@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from kefu.core import refdata
 from kefu.core.errors import NotFound
+from kefu.core.lookup import by_pk
 from kefu.core.phones import last4, normalize
 from kefu.customers.models import Unit
 from kefu.customers.queries import parse_room
@@ -307,7 +308,7 @@ def card_get_for_user(*, staff: Staff, pk: Any) -> WarningCard:
         pk = int(pk)
     except (TypeError, ValueError):
         raise NotFound("警告卡不存在") from None
-    card = cards_for(staff).select_related("staff", "ticket").filter(pk=pk).first()
+    card = by_pk(cards_for(staff).select_related("staff", "ticket"), pk)
     if card is None:
         raise NotFound("警告卡不存在")
     return card

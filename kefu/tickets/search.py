@@ -303,12 +303,12 @@ def index_tickets(*, ids: Iterable[int], batch: int = 2000) -> int:
     return written
 
 
-def index_new_ticket(ticket: Ticket) -> None:
+def index_new_ticket(ticket: Ticket, *, notes: Sequence[str] = ()) -> None:
     """Write the document of a ticket just taken, from the ticket and the rows it holds
     (site, customer, unit): one query for the customer's rooms and one INSERT, where
-    ``index_tickets`` reads the ticket back with its notes (four). Its only timeline entry so
-    far is the intake's, which carries no note; the notes that follow are appended
-    (``index_note``). The document is the one ``documents`` builds."""
+    ``index_tickets`` reads the ticket back with its notes (four). ``notes``: the notes its
+    intake wrote to the timeline, in order (an inquiry's answer); the notes that follow are
+    appended (``index_note``). The document is the one ``documents`` builds."""
     customer = ticket.customer
     unit = ticket.unit if ticket.unit_id is not None else None
     rooms = [_room(unit.building, unit.entrance, unit.room) if unit is not None else ""]
@@ -323,6 +323,7 @@ def index_new_ticket(ticket: Ticket) -> None:
         rooms=rooms,
         content=ticket.content,
         work_notes=ticket.work_notes,
+        notes=notes,
     )
     TicketSearch.objects.create(ticket_id=ticket.pk, document=document)
 

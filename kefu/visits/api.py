@@ -15,6 +15,7 @@ from pydantic import Field
 
 from kefu.core.api import ErrorOut, Id, Limit, Offset, Ref, Str20, Str100, Str300, Str500, Str2000, Version, page, ref
 from kefu.core.errors import PermissionDenied, ValidationFailed
+from kefu.core.lookup import by_pk
 from kefu.customers.api import phone_for
 from kefu.org.models import Site, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
@@ -444,7 +445,7 @@ def visit_reassign_view(request: HttpRequest, visit_id: Id, payload: ReassignIn)
     """主管及以上把回访交给该项目的其他员工。"""
     staff = _me(request)
     visit = visit_get_for_user(staff=staff, pk=visit_id)
-    to = staff_in_scope(staff).filter(pk=payload.assignee_id).first()
+    to = by_pk(staff_in_scope(staff), payload.assignee_id)
     if to is None:
         raise ValidationFailed("回访人不存在或不在您负责的项目", field="assignee_id")
     try:

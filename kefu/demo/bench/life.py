@@ -149,7 +149,7 @@ class Life:
             answer = rng.choice(leaf.answers or ("已当场答复客户",))
             self.event(self.first, "reply", created, note=answer, public=True)
             self.apply(created, {"status": S.CLOSED, "responded_at": created, "completed_at": created,
-                                 "closed_at": created, "first_contact_resolved": True})  # fmt: skip
+                                 "closed_at": created, "first_contact_resolved": True}, bump=False)  # fmt: skip
             self.event(self.first, "closed", created, from_status=S.RECEIVED, to_status=S.CLOSED, data='{"fcr": true}')
         now = created
         # Routine work waits for the working day; anything more urgent goes on at night.
@@ -399,8 +399,9 @@ class Life:
         note = self.rng.choice(words.CONFIRM_NOTES)
         self.move("confirm", at, self.first, note=note, data=data, confirmed_by=who, confirm_method=method)
 
-    def apply(self, at: int, fields: dict[str, Any]) -> None:
-        """``services._apply``: the fields, the deadlines' deltas, the version."""
+    def apply(self, at: int, fields: dict[str, Any], *, bump: bool = True) -> None:
+        """``services._apply``: the fields, the deadlines' deltas, the version (not ``bump``:
+        what intake settles before the ticket's first write, which stays version 1)."""
         t = self.t
         fields["updated_at"] = at
         for due_name, met_name, delta in _MET:
@@ -413,7 +414,8 @@ class Life:
                 None if done is None else max(0, self.site.table.business_minutes_between(t["created_at"], done))
             )
         t.update(fields)
-        t["version"] += 1
+        if bump:
+            t["version"] += 1
 
     def deltas(self, changes: dict[str, Any]) -> None:
         t = self.t

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kefu.core.errors import Conflict, PermissionDenied, ValidationFailed
+from kefu.core.prefetch import forget
 from kefu.org.models import Staff
 
 from .. import search
@@ -93,7 +94,11 @@ def _event(
     public: bool = False,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
+    index: bool = True,
 ) -> TicketEvent:
+    """Write one timeline entry. ``index``: add its note's words to the ticket's search
+    document (the default); off only where the caller writes the whole document itself."""
+    forget(ticket, "events")
     event = TicketEvent.objects.create(
         ticket=ticket,
         actor=actor,
@@ -105,7 +110,7 @@ def _event(
         data=data or {},
         at=at or timezone.now(),
     )
-    if note and type not in search.SKIPPED_EVENTS:
+    if index and note and type not in search.SKIPPED_EVENTS:
         # A note is found by its words from now on, in the same transaction.
         search.index_note(ticket_id=ticket.pk, text=note)
     return event

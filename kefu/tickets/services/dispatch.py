@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import ValidationFailed
+from kefu.core.prefetch import forget
 from kefu.org.models import Department, Site, Staff
 from kefu.org.permissions import FIELD_ROLES
 from kefu.org.queries import department_by_id
@@ -206,6 +207,7 @@ def _dispatch(
         now=now,
         rules=rules,
     )
+    forget(ticket, "assignments")
     change.assignment.save()
     _apply(ticket, ticket.version if version is None else version, rules=rules, **change.fields)
     _event(

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.numbering import next_value
 from kefu.core.phones import is_valid, normalize
+from kefu.core.prefetch import keep
 from kefu.core.uploads import check_photos
 from kefu.customers.models import Customer, Unit
 from kefu.customers.queries import parse_room
@@ -24,11 +25,11 @@ from kefu.org.queries import site_ids_for
 
 from .. import search
 from ..lifecycle import NUMBER_PREFIX, Kind, Status
-from ..models import Assignment, Category, Channel, Complaint, Ticket, Urgency
-from ..sla import due_times, next_check, rules_for
-from ._common import MAX_CONTENT, _apply, _attach, _event
+from ..models import Assignment, Category, Channel, Complaint, Ticket, TicketEvent, Urgency
+from ..sla import due_times, rules_for, sla_fields
+from ._common import MAX_CONTENT, _attach, _event
 from .complaints import announce_major, complaint_major_reasons
-from .dispatch import _dispatch, pick_handler
+from .dispatch import hand_over_changes, pick_handler
 
 
 def ticket_create(
@@ -104,68 +105,106 @@ def ticket_create(
     department, assignee = None, None
     if auto_dispatch and kind not in (Kind.PRAISE, Kind.COMPLAINT) and not answer and category is not None:
         department, assignee = pick_handler(site=site, category=category)
-    with transaction.atomic():
-        number = _next_number(site, kind, now)
-        ticket = Ticket(
-            site=site,
-            number=number,
-            kind=kind,
-            channel=channel,
-            category=category,
-            urgency=urgency,
-            status=Status.RECEIVED,
-            customer=customer,
-            unit=unit,
-            contact_name=contact_name[:50],
-            contact_phone=contact_phone,
-            content=content,
-            first_responder=actor,
-            created_at=now,
-            updated_at=now,
-            respond_due=due.respond,
-            arrive_due=due.arrive,
-            resolve_due=due.resolve,
-            is_major=bool(reasons),
-            major_reason="；".join(reasons)[:200],
-            origin=origin,
+    ticket = Ticket(
+        site=site,
+        kind=kind,
+        channel=channel,
+        category=category,
+        urgency=urgency,
+        status=Status.RECEIVED,
+        customer=customer,
+        unit=unit,
+        contact_name=contact_name[:50],
+        contact_phone=contact_phone,
+        content=content,
+        first_responder=actor,
+        created_at=now,
+        updated_at=now,
+        respond_due=due.respond,
+        arrive_due=due.arrive,
+        resolve_due=due.resolve,
+        is_major=bool(reasons),
+        major_reason="；".join(reasons)[:200],
+        origin=origin,
+    )
+    # What happens at intake (the answer that closes an inquiry, the rule's dispatch) is
+    # settled before the row is written: one INSERT of the ticket as it ends up, not an
+    # INSERT and an UPDATE of every index it is in.
+    changes: dict[str, Any] = {}
+    hand_over = None
+    if answer:
+        changes = {
+            "status": Status.CLOSED,
+            "responded_at": now,
+            "completed_at": now,
+            "closed_at": now,
+            "first_contact_resolved": True,
+        }
+    elif department is not None:
+        hand_over = hand_over_changes(
+            ticket=ticket,
+            actor=actor,
+            department=department,
+            assignee=assignee,
+            mode=Assignment.Mode.AUTO,
+            reason="按分类规则自动派单",
+            now=now,
+            rules=rules,
         )
-        ticket.next_check_at = next_check(ticket, rules)
+        changes = hand_over.fields
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    for name, value in sla_fields(ticket, changes, rules).items():
+        setattr(ticket, name, value)
+    events: list[TicketEvent] = []
+    with transaction.atomic():
+        ticket.number = _next_number(site, kind, now)
         ticket.save(force_insert=True)
-        event = _event(ticket, actor, "created", to_status=Status.RECEIVED, data={"channel": channel}, at=now)
-        # Searchable at once; the notes that follow add their words to this document.
-        search.index_new_ticket(ticket)
-        _attach(ticket, event, photos, extensions, actor)
+        created = _event(ticket, actor, "created", to_status=Status.RECEIVED, data={"channel": channel}, at=now)
+        events.append(created)
+        _attach(ticket, created, photos, extensions, actor)
+        complaint = None
         if kind == Kind.COMPLAINT:
             # Complaints are judged before anything is dispatched (six steps, seed 002).
-            Complaint.objects.create(ticket=ticket)
+            complaint = Complaint.objects.create(ticket=ticket)
             if reasons:
-                _event(ticket, actor, "major", note=ticket.major_reason, data={"reasons": reasons}, at=now)
+                events.append(
+                    _event(ticket, actor, "major", note=ticket.major_reason, data={"reasons": reasons}, at=now)
+                )
                 announce_major(ticket, actor)
         elif answer:
-            _event(ticket, actor, "reply", note=answer, public=True, at=now)
-            _apply(
-                ticket,
-                ticket.version,
-                rules=rules,
-                status=Status.CLOSED,
-                responded_at=now,
-                completed_at=now,
-                closed_at=now,
-                first_contact_resolved=True,
+            events.append(_event(ticket, actor, "reply", note=answer, public=True, at=now, index=False))
+            events.append(
+                _event(
+                    ticket,
+                    actor,
+                    "closed",
+                    from_status=Status.RECEIVED,
+                    to_status=Status.CLOSED,
+                    data={"fcr": True},
+                    at=now,
+                )
             )
-            _event(
-                ticket,
-                actor,
-                "closed",
-                from_status=Status.RECEIVED,
-                to_status=Status.CLOSED,
-                data={"fcr": True},
-                at=now,
+        elif hand_over is not None:
+            hand_over.assignment.save()
+            events.append(
+                _event(
+                    ticket,
+                    actor,
+                    hand_over.action,
+                    from_status=hand_over.from_status,
+                    to_status=hand_over.target,
+                    note=hand_over.assignment.reason,
+                    data=hand_over.event_data,
+                    at=now,
+                )
             )
-        elif department is not None:
-            _dispatch(
-                ticket, actor, department, assignee, mode=Assignment.Mode.AUTO, reason="按分类规则自动派单", rules=rules
-            )
+        # Searchable at once, the answer's words with it; later notes are appended to it.
+        search.index_new_ticket(ticket, notes=[answer] if answer else ())
+    keep(ticket, "events", events)
+    keep(ticket, "assignments", [hand_over.assignment] if hand_over is not None else [])
+    if complaint is not None:
+        keep(complaint, "proposals", [])
     return ticket
 
 

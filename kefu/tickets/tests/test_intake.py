@@ -124,3 +124,66 @@ def test_new_caller_with_bad_details_creates_neither_record(world):
             )
         assert field in info.value.fields
     assert Customer.objects.count() == before and Ticket.objects.count() == 0
+
+
+def _ticket_writes(queries) -> list[str]:
+    return [
+        q["sql"] for q in queries if q["sql"].startswith(('INSERT INTO "tickets_ticket"', 'UPDATE "tickets_ticket"'))
+    ]
+
+
+@pytest.mark.parametrize("shape", ["dispatched", "answered", "received"])
+def test_intake_writes_the_ticket_row_once_as_it_ends_up(world, shape):
+    """Whatever intake does with the ticket (the rule's dispatch, the answer that closes an
+    inquiry), the row is inserted in its final state: no UPDATE after the INSERT, and the
+    warning engine's columns are those a rewrite would give."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kefu.tickets.sla import rules_for, sla_fields
+
+    kwargs = {
+        "dispatched": {"category": world.repair_cat},
+        "answered": {"kind": "inquiry", "answer": "物业费可在前台或微信缴纳"},
+        "received": {"auto_dispatch": False, "category": world.repair_cat},
+    }[shape]
+    with CaptureQueriesContext(connection) as queries:
+        t = make_ticket(world.site, world.agent, customer=world.customer, **kwargs)
+    writes = _ticket_writes(queries.captured_queries)
+    assert len(writes) == 1 and writes[0].startswith('INSERT INTO "tickets_ticket"'), writes
+    expected_status = {"dispatched": Status.DISPATCHED, "answered": Status.CLOSED, "received": Status.RECEIVED}
+    stored = Ticket.objects.get(pk=t.pk)
+    assert stored.status == expected_status[shape] and stored.version == 1
+    # The stored warning columns are what the engine computes from the stored ticket.
+    assert sla_fields(stored, {}, rules_for(stored.site_id))["next_check_at"] == stored.next_check_at
+    if shape == "dispatched":
+        assert (stored.assignee, stored.responded_at) == (world.tech, stored.created_at)
+        assert stored.respond_delta is not None and stored.progress_due is not None
+        assert list(stored.assignments.values_list("mode", "to_assignee")) == [("auto", world.tech.pk)]
+        assert [(e.type, e.from_status, e.to_status) for e in stored.events.all()] == [
+            ("created", "", "received"),
+            ("dispatch", "received", "dispatched"),
+        ]
+    if shape == "answered":
+        assert stored.first_contact_resolved and stored.closed_at == stored.completed_at == stored.created_at
+        assert stored.handling_minutes == 0 and stored.next_check_at is None
+        assert [e.type for e in stored.events.all()] == ["created", "reply", "closed"]
+
+
+def test_intake_keeps_what_it_wrote_on_the_ticket(world):
+    """The timeline and hand-overs intake wrote are on the returned ticket (no read back), and
+    the same as the database holds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    t = make_ticket(world.site, world.agent, customer=world.customer, category=world.repair_cat)
+    with CaptureQueriesContext(connection) as queries:
+        events = [(e.pk, e.type, e.actor_id, e.note) for e in t.events.all()]
+        assignments = [(a.pk, a.mode, a.to_assignee_id, a.by_id) for a in t.assignments.all()]
+    assert len(queries) == 0
+    fresh = Ticket.objects.get(pk=t.pk)
+    assert events == [(e.pk, e.type, e.actor_id, e.note) for e in fresh.events.all()]
+    assert assignments == [(a.pk, a.mode, a.to_assignee_id, a.by_id) for a in fresh.assignments.all()]
+    # A later write through a service drops what was kept: the timeline is read again.
+    services.ticket_add_note(ticket=t, actor=world.agent, text="已电话联系业主")
+    assert [e.type for e in t.events.all()] == ["created", "dispatch", "note"]

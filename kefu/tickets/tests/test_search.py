@@ -202,6 +202,8 @@ def test_intake_writes_the_document_a_rebuild_would(world):
         ticket(world, "阳台漏水", customer=customer, unit=unit, contact_name="周太太"),
         ticket(world, "门禁卡失效", customer=customer),
         ticket(world, "路灯不亮", contact_phone="13600002222"),
+        # An inquiry answered at intake: the answer's words are in the first document.
+        ticket(world, "物业费怎么交", kind="inquiry", customer=customer, answer="可在前台或微信缴纳"),
     ]
     for t in cases:
         assert TicketSearch.objects.get(ticket=t).document == search.ticket_document(t)
@@ -209,6 +211,7 @@ def test_intake_writes_the_document_a_rebuild_would(world):
     words = TicketSearch.objects.get(ticket=cases[0]).document.split()
     for part in ("周太太", "周先生", "7-1201", "3-1-502"):
         assert set(search.segment(part).split()) <= set(words), part
+    assert "缴纳" in TicketSearch.objects.get(ticket=cases[3]).document.split()
 
 
 def test_a_note_and_a_reply_are_found_at_once(world):
