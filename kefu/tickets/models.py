@@ -161,7 +161,7 @@ RECEIPT_REPORT_COLUMNS = (
     "first_contact_resolved", "respond_due", "responded_at", "respond_delta", "arrive_due", "arrived_at",
     "arrive_delta", "resolve_due", "completed_at", "resolve_delta",
 )  # fmt: skip
-LIST_FILTER_COLUMNS = ("status", "kind", "category", "assignee", "department")
+LIST_FILTER_COLUMNS = ("status", "kind", "category", "assignee", "department", "urgency")
 COMPLETION_REPORT_COLUMNS = (
     "kind", "status", "category", "department", "assignee", "first_responder", "reopen_count", "handling_minutes",
 )  # fmt: skip

@@ -148,3 +148,21 @@ def test_an_agent_never_sees_another_sites_rows_on_any_page(world, client):
     client.force_login(world.agent.user)
     for params in ({}, {"sort": "due"}, {"open": "1"}, {"page": "2", "size": "10"}):
         assert set(rows(client.get("/tickets/", params).content.decode())) <= {t.pk for t in mine}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="the plan asked of SQLite; PostgreSQL's is in bench/")
+@pytest.mark.parametrize("filters", [{"urgency": "high"}, {"channel": "wechat"}, {"kind": "repair", "status": "open"}])
+def test_a_filtered_lists_capped_count_reads_an_index_alone(world, filters):
+    """Every column the list filters on is in an index the count can walk (urgency in the
+    list indexes; channel in the receipt index), so the capped count of a
+    filtered list never reads a table row (at 1M tickets, 354 ms → a walk of the index)."""
+    tickets(world, 3)
+    params = {**filters, "status": ""} if filters.get("status") == "open" else filters
+    qs = search_tickets(tickets_for(world.agent), {**params, "open": "1" if "status" in filters else ""})
+    counted = qs.order_by().values("pk")[:10_001]
+    sql, args = counted.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM ({sql})", args)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "COVERING INDEX" in plan, plan
+    assert qs.capped_count(10_001) == qs.count()
