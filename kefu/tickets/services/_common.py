@@ -83,6 +83,32 @@ def _touch(ticket: Ticket, **fields: Any) -> None:
         setattr(ticket, name, value)
 
 
+def _timeline_entry(
+    ticket: Ticket,
+    actor: Staff | None,
+    type: str,
+    *,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+    public: bool = False,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> TicketEvent:
+    """A timeline entry, not saved yet: ``_event`` writes one, intake several at once."""
+    return TicketEvent(
+        ticket=ticket,
+        actor=actor,
+        type=type,
+        from_status=from_status,
+        to_status=to_status,
+        note=note,
+        visibility=TicketEvent.Visibility.PUBLIC if public else TicketEvent.Visibility.INTERNAL,
+        data=data or {},
+        at=at or timezone.now(),
+    )
+
+
 def _event(
     ticket: Ticket,
     actor: Staff | None,
@@ -94,23 +120,14 @@ def _event(
     public: bool = False,
     data: dict[str, Any] | None = None,
     at: datetime | None = None,
-    index: bool = True,
 ) -> TicketEvent:
-    """Write one timeline entry. ``index``: add its note's words to the ticket's search
-    document (the default); off only where the caller writes the whole document itself."""
+    """Write one timeline entry, and add its note's words to the ticket's search document."""
     forget(ticket, "events")
-    event = TicketEvent.objects.create(
-        ticket=ticket,
-        actor=actor,
-        type=type,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        visibility=TicketEvent.Visibility.PUBLIC if public else TicketEvent.Visibility.INTERNAL,
-        data=data or {},
-        at=at or timezone.now(),
+    event = _timeline_entry(
+        ticket, actor, type, from_status=from_status, to_status=to_status, note=note, public=public, data=data, at=at
     )
-    if index and note and type not in search.SKIPPED_EVENTS:
+    event.save(force_insert=True)
+    if note and type not in search.SKIPPED_EVENTS:
         # A note is found by its words from now on, in the same transaction.
         search.index_note(ticket_id=ticket.pk, text=note)
     return event

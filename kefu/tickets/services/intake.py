@@ -27,7 +27,7 @@ from .. import search
 from ..lifecycle import NUMBER_PREFIX, Kind, Status
 from ..models import Assignment, Category, Channel, Complaint, Ticket, TicketEvent, Urgency
 from ..sla import due_times, rules_for, sla_fields
-from ._common import MAX_CONTENT, _attach, _event
+from ._common import MAX_CONTENT, _attach, _timeline_entry
 from .complaints import announce_major, complaint_major_reasons
 from .dispatch import hand_over_changes, pick_handler
 
@@ -156,50 +156,53 @@ def ticket_create(
         setattr(ticket, name, value)
     for name, value in sla_fields(ticket, changes, rules).items():
         setattr(ticket, name, value)
-    events: list[TicketEvent] = []
+    # The intake's timeline, written in one INSERT after the ticket's.
+    events = [_timeline_entry(ticket, actor, "created", to_status=Status.RECEIVED, data={"channel": channel}, at=now)]
+    if kind == Kind.COMPLAINT and reasons:
+        events.append(
+            _timeline_entry(ticket, actor, "major", note=ticket.major_reason, data={"reasons": reasons}, at=now)
+        )
+    elif answer:
+        events.append(_timeline_entry(ticket, actor, "reply", note=answer, public=True, at=now))
+        events.append(
+            _timeline_entry(
+                ticket,
+                actor,
+                "closed",
+                from_status=Status.RECEIVED,
+                to_status=Status.CLOSED,
+                data={"fcr": True},
+                at=now,
+            )
+        )
+    elif hand_over is not None:
+        events.append(
+            _timeline_entry(
+                ticket,
+                actor,
+                hand_over.action,
+                from_status=hand_over.from_status,
+                to_status=hand_over.target,
+                note=hand_over.assignment.reason,
+                data=hand_over.event_data,
+                at=now,
+            )
+        )
+    complaint = None
     with transaction.atomic():
         ticket.number = _next_number(site, kind, now)
         ticket.save(force_insert=True)
-        created = _event(ticket, actor, "created", to_status=Status.RECEIVED, data={"channel": channel}, at=now)
-        events.append(created)
-        _attach(ticket, created, photos, extensions, actor)
-        complaint = None
+        TicketEvent.objects.bulk_create(events)
+        _attach(ticket, events[0], photos, extensions, actor)
         if kind == Kind.COMPLAINT:
             # Complaints are judged before anything is dispatched (six steps, seed 002).
             complaint = Complaint.objects.create(ticket=ticket)
             if reasons:
-                events.append(
-                    _event(ticket, actor, "major", note=ticket.major_reason, data={"reasons": reasons}, at=now)
-                )
                 announce_major(ticket, actor)
-        elif answer:
-            events.append(_event(ticket, actor, "reply", note=answer, public=True, at=now, index=False))
-            events.append(
-                _event(
-                    ticket,
-                    actor,
-                    "closed",
-                    from_status=Status.RECEIVED,
-                    to_status=Status.CLOSED,
-                    data={"fcr": True},
-                    at=now,
-                )
-            )
         elif hand_over is not None:
             hand_over.assignment.save()
-            events.append(
-                _event(
-                    ticket,
-                    actor,
-                    hand_over.action,
-                    from_status=hand_over.from_status,
-                    to_status=hand_over.target,
-                    note=hand_over.assignment.reason,
-                    data=hand_over.event_data,
-                    at=now,
-                )
-            )
-        # Searchable at once, the answer's words with it; later notes are appended to it.
+        # Searchable at once, the answer's words with it (the rule's dispatch and the major
+        # mark are not words of the ticket, search.SKIPPED_EVENTS); later notes are appended.
         search.index_new_ticket(ticket, notes=[answer] if answer else ())
     keep(ticket, "events", events)
     keep(ticket, "assignments", [hand_over.assignment] if hand_over is not None else [])
