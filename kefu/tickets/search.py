@@ -303,20 +303,32 @@ def index_tickets(*, ids: Iterable[int], batch: int = 2000) -> int:
     return written
 
 
-def index_new_ticket(ticket: Ticket, *, notes: Sequence[str] = ()) -> None:
-    """Write the document of a ticket just taken, from the ticket and the rows it holds
-    (site, customer, unit): one query for the customer's rooms and one INSERT, where
-    ``index_tickets`` reads the ticket back with its notes (four). ``notes``: the notes its
-    intake wrote to the timeline, in order (an inquiry's answer); the notes that follow are
-    appended (``index_note``). The document is the one ``documents`` builds."""
+@dataclass(frozen=True)
+class NewDocument:
+    """The search document of a ticket about to be taken, segmented before its number is
+    drawn: the words of everything but the number (``compose``'s order), so that the write
+    transaction, which holds SQLite's one write lock, only adds the number's and inserts."""
+
+    site_id: int
+    rest: str
+
+    def with_number(self, number: str) -> str:
+        return " ".join(filter(None, (site_word(self.site_id), segment(number), self.rest)))
+
+
+def new_document(ticket: Ticket, *, notes: Sequence[str] = ()) -> NewDocument:
+    """The document of ``ticket`` (not saved yet) from the ticket and the rows it holds (site,
+    customer, unit), with one query for the customer's rooms, where ``index_tickets`` reads
+    the ticket back with its notes (four). ``notes``: what its intake writes to the timeline
+    with words (an inquiry's answer); the notes that follow are appended (``index_note``).
+    With the number, the document is the one ``documents`` builds."""
     customer = ticket.customer
     unit = ticket.unit if ticket.unit_id is not None else None
     rooms = [_room(unit.building, unit.entrance, unit.room) if unit is not None else ""]
     if customer is not None:
         rooms += _customer_rooms({customer.pk}).get(customer.pk, [])
-    document = compose(
-        number=ticket.number,
-        site_id=ticket.site_id,
+    rest = compose(
+        number="",
         site=ticket.site.name,
         contact_name=ticket.contact_name,
         customer=customer.name if customer is not None else "",
@@ -325,7 +337,12 @@ def index_new_ticket(ticket: Ticket, *, notes: Sequence[str] = ()) -> None:
         work_notes=ticket.work_notes,
         notes=notes,
     )
-    TicketSearch.objects.create(ticket_id=ticket.pk, document=document)
+    return NewDocument(ticket.site_id, rest)
+
+
+def index_new_ticket(ticket: Ticket, document: NewDocument) -> None:
+    """Write the document of a ticket just taken (one INSERT)."""
+    TicketSearch.objects.create(ticket_id=ticket.pk, document=document.with_number(ticket.number))
 
 
 def index_note(*, ticket_id: int, text: str) -> None:

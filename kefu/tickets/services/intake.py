@@ -188,6 +188,10 @@ def ticket_create(
                 at=now,
             )
         )
+    # Searchable at once, the answer's words with it (the rule's dispatch and the major mark
+    # are not words of the ticket, search.SKIPPED_EVENTS); later notes are appended. Cut
+    # into words before the write transaction: on SQLite it holds the one write lock.
+    document = search.new_document(ticket, notes=[answer] if answer else ())
     complaint = None
     with transaction.atomic():
         ticket.number = _next_number(site, kind, now)
@@ -201,9 +205,7 @@ def ticket_create(
                 announce_major(ticket, actor)
         elif hand_over is not None:
             hand_over.assignment.save()
-        # Searchable at once, the answer's words with it (the rule's dispatch and the major
-        # mark are not words of the ticket, search.SKIPPED_EVENTS); later notes are appended.
-        search.index_new_ticket(ticket, notes=[answer] if answer else ())
+        search.index_new_ticket(ticket, document)
     keep(ticket, "events", events)
     keep(ticket, "assignments", [hand_over.assignment] if hand_over is not None else [])
     if complaint is not None:

@@ -187,3 +187,20 @@ def test_intake_keeps_what_it_wrote_on_the_ticket(world):
     # A later write through a service drops what was kept: the timeline is read again.
     services.ticket_add_note(ticket=t, actor=world.agent, text="已电话联系业主")
     assert [e.type for e in t.events.all()] == ["created", "dispatch", "note"]
+
+
+@pytest.mark.parametrize("shape", ["dispatched", "answered"])
+def test_the_intake_write_transaction_only_writes(world, shape):
+    """On SQLite the write transaction holds the database's one write lock: everything intake
+    reads (the rule's pick, the customer's rooms for the search document) is read before it,
+    and inside it are only the writes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    kwargs = {"category": world.repair_cat} if shape == "dispatched" else {"kind": "inquiry", "answer": "前台缴纳"}
+    with CaptureQueriesContext(connection) as queries:
+        make_ticket(world.site, world.agent, customer=world.customer, **kwargs)
+    # In a test the transaction is a savepoint of the test's own.
+    statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
+    inside = statements[statements.index("SAVEPOINT") + 1 : statements.index("RELEASE")]
+    assert inside and set(inside) == {"INSERT"}, inside
