@@ -187,6 +187,32 @@ class Server:
         shutil.rmtree(self.queue_dir, ignore_errors=True)
 
 
+def database_cpu_seconds() -> float:
+    """CPU time (user + system) every PostgreSQL process on this machine has used so far
+    (the backends serving the server, and the writers behind them); 0 elsewhere."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            name, rest = (entry / "stat").read_text().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        if name == "postgres":
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def client_cpu_seconds() -> float:
+    """CPU time of this process (the client threads and whatever else it does meanwhile)."""
+    times = os.times()
+    return times.user + times.system
+
+
 def cpu_times() -> tuple[float, float]:
     """(busy, total) jiffies of the whole machine, from /proc/stat."""
     with open("/proc/stat", encoding="ascii") as stat:
@@ -362,6 +388,8 @@ class Phase:
     seconds: float = 0.0
     late: int = 0
     server_cpu: float = 0.0  # CPU seconds the server used in the phase
+    database_cpu: float = 0.0  # ... PostgreSQL's processes (0 on SQLite: inside the server)
+    client_cpu: float = 0.0  # ... this script's client threads
     machine_busy: float = 0.0  # share of the machine's CPU time in use (every process)
 
     @property
@@ -610,8 +638,11 @@ def main() -> int:
         warm = load(server.port, team, 1.0 if args.smoke else 3.0, None)
         for name, offered in (("closed", None), ("paced", rate)):
             cpu, (busy, total) = server.cpu_seconds(), cpu_times()
+            database, client = database_cpu_seconds(), client_cpu_seconds()
             phases[name] = load(server.port, team, seconds, offered)
             phases[name].server_cpu = server.cpu_seconds() - cpu
+            phases[name].database_cpu = database_cpu_seconds() - database
+            phases[name].client_cpu = client_cpu_seconds() - client
             busy_after, total_after = cpu_times()
             phases[name].machine_busy = (busy_after - busy) / max(1.0, total_after - total)
         rss = sum(rss_mb(pid) for pid in server.worker_pids())
@@ -680,6 +711,12 @@ def main() -> int:
                 "server CPU per ticket (closed loop)",
                 f"{closed.server_cpu / done * 1000:.1f} ms; machine CPU busy {closed.machine_busy:.0%} "
                 f"(paced: {paced.machine_busy:.0%}, load average {os.getloadavg()[0]:.1f})",
+            )
+            report.row(
+                "CPU per ticket by process (closed loop)",
+                f"server {closed.server_cpu / done * 1000:.1f} ms, "
+                f"PostgreSQL {closed.database_cpu / done * 1000:.1f} ms, "
+                f"client {closed.client_cpu / done * 1000:.1f} ms",
             )
         report.row("server workers' memory", f"{rss:.0f} MB RSS in all")
 

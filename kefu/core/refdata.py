@@ -46,16 +46,18 @@ _entries: dict[str, tuple[float, Any]] = {}
 _state: dict[str, Any] = {"generation": None, "checked_at": float("-inf")}
 
 
-def cached(key: str, load: Callable[[], T]) -> T:
+def cached(key: str, load: Callable[[], T], *, keep_none: bool = True) -> T:
     """The value ``load()`` gave for ``key``, loading it when this process has none that
-    is still good."""
+    is still good. With ``keep_none`` False a None is handed out and not kept: a lookup by
+    a key that anyone can make up (a bearer token) must not fill the process with misses."""
     now = _clock()
     _check(now)
     hit = _entries.get(key)
     if hit is not None and now - hit[0] < MAX_AGE_SECONDS:
         return hit[1]  # type: ignore[no-any-return]
     value = load()
-    _entries[key] = (now, value)
+    if value is not None or keep_none:
+        _entries[key] = (now, value)
     return value
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
 from datetime import date
 
 from django.db.models import Q, QuerySet
@@ -10,7 +12,7 @@ from kefu.core import refdata
 from kefu.core.calendar import LIBRARY_YEARS, BusinessCalendar, WorkingHours, YearSchedule, parse_schedule
 from kefu.core.models import HolidaySchedule
 
-from .models import Department, Role, Site, SiteCalendar, SiteDayOverride, Staff
+from .models import ApiToken, Department, Role, Site, SiteCalendar, SiteDayOverride, Staff
 from .permissions import ALL_SITES_ROLES
 
 
@@ -24,6 +26,46 @@ def site_ids_for(staff: Staff) -> set[int]:
             cached = set(staff.sites.filter(is_active=True).values_list("id", flat=True))
         staff._site_ids = cached  # type: ignore[attr-defined]
     return cached
+
+
+@dataclass(frozen=True)
+class TokenHolder:
+    """A bearer token as the process keeps it (``token_holder``): the token row, its staff
+    member with their account and department, and the sites they see. Shared between
+    requests and threads: read it, and take the staff member through ``staff()``."""
+
+    token: ApiToken
+    holder: Staff
+    site_ids: frozenset[int]
+
+    def staff(self) -> Staff:
+        """A copy of the staff member (and of their account and department) for one request,
+        which may set attributes on it; the sites they see come with it."""
+        staff = copy.copy(self.holder)
+        staff.user = copy.copy(self.holder.user)
+        if self.holder.department is not None:
+            staff.department = copy.copy(self.holder.department)
+        staff._site_ids = set(self.site_ids)  # type: ignore[attr-defined]
+        return staff
+
+
+def token_holder(digest: str) -> TokenHolder | None:
+    """The token with this SHA-256 digest and who holds it, from the process's copy
+    (decision 0013): an API call reads no token, staff, account or sites row of its own.
+    A token revoked, a staff member or account changed or deactivated, or their sites
+    changed, is seen at once here and within a second in every other process. Unknown
+    digests are not kept. Expiry is the caller's to check: the row says when."""
+    return refdata.cached(f"org.token:{digest}", lambda: _load_token_holder(digest), keep_none=False)
+
+
+def _load_token_holder(digest: str) -> TokenHolder | None:
+    # digest is unique: no ORDER BY (first() would add one).
+    found = ApiToken.objects.select_related("staff__user", "staff__department").filter(digest=digest).order_by()
+    token = next(iter(found[:1]), None)
+    if token is None:
+        return None
+    staff = token.staff
+    return TokenHolder(token=token, holder=staff, site_ids=frozenset(site_ids_for(copy.copy(staff))))
 
 
 def people_in_view(staff: Staff) -> frozenset[int] | None:
