@@ -654,19 +654,21 @@ def _counted_hits(using: str, tsquery: str, limit: int) -> int:
     hold every word, then at most ``limit`` of their rows. Sequential scans are off for that
     one statement: with a LIMIT the planner would read the table from the start, expecting
     the estimated hits to come soon, and read all of it for a word that is on none. One
-    round trip (Django's client-side binding allows several statements in one)."""
+    round trip."""
+    from psycopg import sql
+
     table = TicketSearch._meta.db_table
-    count = f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE vector @@ to_tsquery('simple', %s) LIMIT %s) hits"
     connection = connections[using]
     with connection.cursor() as cursor:
-        if connection.settings_dict.get("OPTIONS", {}).get("server_side_binding"):
-            cursor.execute("SET enable_seqscan = off")
-            try:
-                cursor.execute(count, [tsquery, limit])
-                return int(cursor.fetchone()[0])
-            finally:
-                cursor.execute("RESET enable_seqscan")
-        cursor.execute(f"SET enable_seqscan = off; {count}; RESET enable_seqscan", [tsquery, limit])
+        # The values quoted by the driver itself: a statement with parameters travels alone
+        # (server-side binding), one without them may carry three.
+        count = sql.SQL(
+            "SET enable_seqscan = off; "
+            "SELECT count(*) FROM (SELECT 1 FROM {table} "
+            "WHERE vector @@ to_tsquery('simple', {words}) LIMIT {limit}) hits; "
+            "RESET enable_seqscan"
+        ).format(table=sql.Identifier(table), words=sql.Literal(tsquery), limit=sql.Literal(int(limit)))
+        cursor.execute(count.as_string(connection.connection))
         cursor.nextset()
         return int(cursor.fetchone()[0])
 

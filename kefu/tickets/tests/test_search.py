@@ -150,6 +150,20 @@ def test_a_newest_first_search_is_counted_as_its_page_lists(world, monkeypatch):
         assert "ts_match_vq" in str(hits.query)  # the page's own query is left as it was
 
 
+def test_a_search_with_quotes_and_a_backslash_is_counted_as_it_lists(world, monkeypatch):
+    hit = ticket(world, "门牌写着 O'Brien\\室 漏水")
+    ticket(world, "电梯异响")
+    monkeypatch.setitem(search.RANK_LIMIT, connection.vendor, 0)
+    for q in ("O'Brien", "Brien\\室", "'; DROP TABLE x; --"):
+        with CaptureQueriesContext(connection) as queries:
+            hits = search_tickets(tickets_for(world.agent), {"q": q})
+        assert hits.capped_count(10) == len(list(hits))
+        if connection.vendor == "postgresql":
+            # The hits are counted from the index first, the words quoted by the driver.
+            assert any("enable_seqscan" in query["sql"] for query in queries)
+    assert [t.number for t in search_tickets(tickets_for(world.agent), {"q": "O'Brien"})] == [hit.number]
+
+
 def test_search_combines_with_the_other_filters(world):
     repair = ticket(world, "电梯异响")
     inquiry = make_ticket(world.site, world.agent, kind="inquiry", content="电梯年检时间", answer="下周一")
