@@ -102,13 +102,6 @@ DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'kefu.sqli
 DATABASES = {
     "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("CONN_MAX_AGE", 60), conn_health_checks=True)
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Parameters travel apart from the statement (psycopg's server-side binding) instead of
-    # being quoted into its text in Python, and a statement run a few times on a connection
-    # is prepared once (psycopg's prepare_threshold): an API ticket creation at a million
-    # tickets costs 9.1 instead of 12.6 ms of the web process's CPU and 4.1 instead of 5.0 ms
-    # of PostgreSQL's (decision 0014).
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": True}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
