@@ -660,8 +660,9 @@ def _counted_hits(using: str, tsquery: str, limit: int) -> int:
     table = TicketSearch._meta.db_table
     connection = connections[using]
     with connection.cursor() as cursor:
-        # The values quoted by the driver itself: a statement with parameters travels alone
-        # (server-side binding), one without them may carry three.
+        # The values quoted by the driver itself: three statements go in one round trip
+        # whichever binding the connection uses (with server-side binding a statement with
+        # parameters must travel alone).
         count = sql.SQL(
             "SET enable_seqscan = off; "
             "SELECT count(*) FROM (SELECT 1 FROM {table} "
