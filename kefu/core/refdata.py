@@ -16,7 +16,8 @@ Each process keeps what it has loaded (``cached``) until one of three things hap
 So a change reaches the process it was made in at once and every other within about a
 second, as if the request it met had come a second earlier. Values handed out are shared
 between threads: cache immutable values, or hand out copies (``copy_of``).
-See docs/decisions/0012-reference-data-cache.md.
+See docs/decisions/0012-reference-data-cache.md; API tokens and the dispatch rule's candidates
+are kept the same way (0013).
 """
 
 from __future__ import annotations

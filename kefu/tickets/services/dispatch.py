@@ -7,10 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, FilteredRelation, Q
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core import refdata
 from kefu.core.errors import ValidationFailed
 from kefu.core.prefetch import forget
 from kefu.org.models import Department, Site, Staff
@@ -41,18 +42,36 @@ def pick_handler(*, site: Site, category: Category) -> tuple[Department | None, 
     department = department_by_id(department_id)
     if department is None:
         return None, None
-    candidates = Staff.objects.filter(
-        is_active=True, user__is_active=True, department=department, sites=site, role__in=FIELD_ROLES
+    candidates = _candidates(site.id, department.id, skill_id)
+    if not candidates:
+        return department, None
+    # Load counts only work in hand, named by its statuses so that the (assignee, status)
+    # index seeks just the tickets in hand, not a technician's whole history (thousands of
+    # rows at a million tickets), and counts rows of that index alone.
+    loads = dict(
+        Ticket.objects.filter(assignee_id__in=[staff.id for staff in candidates], status__in=IN_HAND)
+        .order_by()
+        .values_list("assignee_id")
+        .annotate(load=Count("*"))
     )
-    if skill_id is not None:
-        candidates = candidates.filter(skills=skill_id)
-    # Load counts only work in hand, named positively and put in the join itself (not in a
-    # FILTER of the count) so that the (assignee, status) index seeks just the tickets in
-    # hand, not a technician's whole history (thousands of rows at a million tickets); and
-    # counts a column of that index, so PostgreSQL answers from the index alone.
-    in_hand = FilteredRelation("assigned_tickets", condition=Q(assigned_tickets__status__in=IN_HAND))
-    assignee = candidates.annotate(in_hand=in_hand, load=Count("in_hand__status")).order_by("load", "id").first()
-    return department, assignee
+    return department, refdata.copy_of(min(candidates, key=lambda staff: (loads.get(staff.id, 0), staff.id)))
+
+
+def _candidates(site_id: int, department_id: int, skill_id: int | None) -> tuple[Staff, ...]:
+    """Who the rule may pick: the active field staff of the department at the site, with
+    the skill when there is one, by id; kept in the process (refdata: a change of a staff
+    member, their account, sites or skills, or of a department or skill is seen at once
+    here and within a second elsewhere)."""
+
+    def load() -> tuple[Staff, ...]:
+        found = Staff.objects.filter(
+            is_active=True, user__is_active=True, department_id=department_id, sites=site_id, role__in=FIELD_ROLES
+        )
+        if skill_id is not None:
+            found = found.filter(skills=skill_id)
+        return tuple(found.order_by("id"))
+
+    return refdata.cached(f"dispatch.candidates:{site_id}:{department_id}:{skill_id}", load)
 
 
 def ticket_dispatch(

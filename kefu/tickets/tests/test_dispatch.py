@@ -45,6 +45,43 @@ def test_inactive_or_other_site_staff_are_never_picked(world):
     assert ticket.status == Status.DISPATCHED
 
 
+def _picked(world):
+    return services.pick_handler(site=world.site, category=world.repair_cat)[1]
+
+
+def test_the_rule_sees_a_change_of_whom_it_may_pick_at_once(world):
+    """Whom the rule may pick is kept in the process (decision 0013); every change of a
+    staff member's skills, sites, department, role or account is seen by the next pick."""
+    assert _picked(world) == world.tech
+    world.tech.skills.remove(world.plumbing)
+    assert _picked(world) is None
+    world.tech2.skills.add(world.plumbing)
+    assert _picked(world) == world.tech2
+    world.tech2.sites.remove(world.site)
+    assert _picked(world) is None
+    world.tech2.sites.add(world.site)
+    world.tech2.department = world.security
+    world.tech2.save()
+    assert _picked(world) is None
+    world.tech2.department = world.eng
+    world.tech2.save()
+    assert _picked(world) == world.tech2
+    world.tech2.user.is_active = False
+    world.tech2.user.save()
+    assert _picked(world) is None
+    world.tech2.user.is_active = True
+    world.tech2.user.save()
+    world.tech2.role = Role.AGENT
+    world.tech2.save()
+    assert _picked(world) is None
+
+
+def test_the_rule_hands_out_its_own_copy_of_the_picked_staff_member(world):
+    first = _picked(world)
+    first.name = "改过"
+    assert _picked(world).name == world.tech.name
+
+
 def test_category_without_rule_inherits_or_stays_with_desk(world):
     lone = make_category("其他咨询", kinds=["inquiry"])
     ticket = make_ticket(world.site, world.agent, kind="inquiry", category=lone)
