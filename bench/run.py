@@ -31,7 +31,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 # In the order they run: the ones that only read first, the ones that write last.
-SCRIPTS = ("reports", "ticket_list", "search", "sla_sweep", "export", "api_create", "load")
+SCRIPTS = ("reports", "ticket_list", "search", "sla_sweep", "export", "api_create", "intake_cpu", "load")
 SMOKE_TICKETS = 20_000
 SMOKE_ANCHOR = "2026-12-02"
 
