@@ -22,6 +22,7 @@ from kefu.core.api import (
     ref,
     renamed,
 )
+from kefu.core.choices import display
 from kefu.core.errors import Conflict, DomainError, ValidationFailed
 from kefu.core.lookup import by_pk
 from kefu.core.prefetch import kept
@@ -110,13 +111,13 @@ def _row(staff: Staff, t: Ticket, paths: dict[int, str], now: datetime) -> dict[
         "id": t.id,
         "number": t.number,
         "kind": t.kind,
-        "kind_label": t.get_kind_display(),
+        "kind_label": display(t, "kind"),
         "status": t.status,
-        "status_label": t.get_status_display(),
+        "status_label": display(t, "status"),
         "channel": t.channel,
-        "channel_label": t.get_channel_display(),
+        "channel_label": display(t, "channel"),
         "urgency": t.urgency,
-        "urgency_label": t.get_urgency_display(),
+        "urgency_label": display(t, "urgency"),
         "site": ref(t.site),
         "category": None if t.category_id is None else {"id": t.category_id, "path": paths.get(t.category_id, "")},
         "customer": ref(t.customer),
@@ -171,7 +172,7 @@ def _detail(staff: Staff, t: Ticket) -> dict[str, Any]:
             {
                 "id": a.id,
                 "mode": a.mode,
-                "mode_label": a.get_mode_display(),
+                "mode_label": display(a, "mode"),
                 "from_department": ref(a.from_department),
                 "from_assignee": ref(a.from_assignee),
                 "to_department": ref(a.to_department),
@@ -222,7 +223,7 @@ def _complaint(t: Ticket) -> dict[str, Any] | None:
                 "round": p.round,
                 "text": p.text,
                 "state": p.state,
-                "state_label": p.get_state_display(),
+                "state_label": display(p, "state"),
                 "proposed_by": ref(p.proposed_by),
                 "proposed_at": p.proposed_at,
                 "decided_by": ref(p.decided_by),
@@ -258,7 +259,7 @@ def _event(e: Any) -> dict[str, Any]:
         "actor": ref(e.actor),
         "at": e.at,
         "visibility": e.visibility,
-        "visibility_label": e.get_visibility_display(),
+        "visibility_label": display(e, "visibility"),
         "from_status": e.from_status,
         "to_status": e.to_status,
         "note": e.note,
@@ -273,9 +274,9 @@ def _recent_tickets(staff: Staff, customer: Customer) -> list[dict[str, Any]]:
             "id": t.id,
             "number": t.number,
             "kind": t.kind,
-            "kind_label": t.get_kind_display(),
+            "kind_label": display(t, "kind"),
             "status": t.status,
-            "status_label": t.get_status_display(),
+            "status_label": display(t, "status"),
             "created_at": t.created_at,
         }
         for t in rows
