@@ -20,6 +20,21 @@ def _fresh_reference_data():
     refdata.clear()
 
 
+@pytest.fixture
+def refdata_clock(monkeypatch):
+    """The reference data's clock (``kefu.core.refdata``), moved by hand: ``refdata_clock(2)``
+    lets two seconds pass for its checks of what other processes changed."""
+    from kefu.core import refdata
+
+    now = [1000.0]
+    monkeypatch.setattr(refdata, "_clock", lambda: now[0])
+
+    def advance(seconds: float) -> None:
+        now[0] += seconds
+
+    return advance
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -16,18 +16,6 @@ from kefu.tickets.queries import category_by_id
 from kefu.tickets.sla import policy_for, rules_for
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """refdata's clock, moved by hand."""
-    now = [1000.0]
-    monkeypatch.setattr(refdata, "_clock", lambda: now[0])
-
-    def advance(seconds: float) -> None:
-        now[0] += seconds
-
-    return advance
-
-
 def _policy(site, minutes):
     return SlaPolicy.objects.create(
         site=site, kind="repair", urgency=Urgency.NORMAL, respond_minutes=minutes, resolve_minutes=minutes * 10
@@ -35,22 +23,22 @@ def _policy(site, minutes):
 
 
 @pytest.mark.django_db
-def test_a_second_read_asks_the_database_nothing(django_assert_num_queries, clock):
+def test_a_second_read_asks_the_database_nothing(django_assert_num_queries, refdata_clock):
     site = make_site("翠湖花园", code="CH")
     _policy(site, 30)
     with django_assert_num_queries(2):  # the generation, then every policy
         assert policy_for(site_id=site.id, kind="repair", urgency=Urgency.NORMAL).respond_minutes == 30
-    clock(0.5)
+    refdata_clock(0.5)
     with django_assert_num_queries(0):
         assert policy_for(site_id=site.id, kind="repair", urgency=Urgency.NORMAL).respond_minutes == 30
         assert policy_for(site_id=site.id + 1, kind="repair", urgency=Urgency.NORMAL) is None
-    clock(1.0)
+    refdata_clock(1.0)
     with django_assert_num_queries(1):  # a second on: only the generation is checked
         policy_for(site_id=site.id, kind="repair", urgency=Urgency.NORMAL)
 
 
 @pytest.mark.django_db
-def test_a_change_in_this_process_is_seen_at_once(clock):
+def test_a_change_in_this_process_is_seen_at_once(refdata_clock):
     site = make_site("翠湖花园", code="CH")
     policy = _policy(site, 30)
     assert rules_for(site.id).blue_minutes == 60  # the defaults: no row yet
@@ -65,32 +53,32 @@ def test_a_change_in_this_process_is_seen_at_once(clock):
 
 
 @pytest.mark.django_db
-def test_a_change_in_another_process_is_seen_within_the_check_interval(clock):
+def test_a_change_in_another_process_is_seen_within_the_check_interval(refdata_clock):
     site = make_site("翠湖花园", code="CH")
     policy = _policy(site, 30)
     assert policy_for(site_id=site.id, kind="repair", urgency=Urgency.NORMAL).respond_minutes == 30
     # Another process writes the row and bumps the generation; no signal reaches this one.
     SlaPolicy.objects.filter(pk=policy.pk).update(respond_minutes=50)
     next_value(refdata.GENERATION_KEY)
-    clock(refdata.CHECK_SECONDS / 2)
+    refdata_clock(refdata.CHECK_SECONDS / 2)
     assert policy_for(site_id=site.id, kind="repair", urgency=Urgency.NORMAL).respond_minutes == 30
-    clock(refdata.CHECK_SECONDS)
+    refdata_clock(refdata.CHECK_SECONDS)
     assert policy_for(site_id=site.id, kind="repair", urgency=Urgency.NORMAL).respond_minutes == 50
 
 
 @pytest.mark.django_db
-def test_an_unsignalled_write_is_forgotten_after_the_maximum_age(clock):
+def test_an_unsignalled_write_is_forgotten_after_the_maximum_age(refdata_clock):
     site = make_site("翠湖花园", code="CH")
     assert site_by_id(site.id).name == "翠湖花园"
     site.__class__.objects.filter(pk=site.pk).update(name="翠湖花园二期")  # no signal, no bump
-    clock(refdata.MAX_AGE_SECONDS - 1)
+    refdata_clock(refdata.MAX_AGE_SECONDS - 1)
     assert site_by_id(site.id).name == "翠湖花园"
-    clock(2)
+    refdata_clock(2)
     assert site_by_id(site.id).name == "翠湖花园二期"
 
 
 @pytest.mark.django_db
-def test_a_rolled_back_change_does_not_stay(clock):
+def test_a_rolled_back_change_does_not_stay(refdata_clock):
     site = make_site("翠湖花园", code="CH")
     _policy(site, 30)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -99,12 +87,12 @@ def test_a_rolled_back_change_does_not_stay(clock):
         # Read inside the transaction: the cache fills with the uncommitted row.
         assert policy_for(site_id=site.id, kind="repair", urgency=Urgency.NORMAL).respond_minutes == 90
         _policy(site, 91)  # the same site × kind × urgency twice: the transaction fails
-    clock(refdata.CHECK_SECONDS)
+    refdata_clock(refdata.CHECK_SECONDS)
     assert policy_for(site_id=site.id, kind="repair", urgency=Urgency.NORMAL).respond_minutes == 30
 
 
 @pytest.mark.django_db
-def test_callers_get_copies(clock):
+def test_callers_get_copies(refdata_clock):
     site = make_site("翠湖花园", code="CH")
     first = site_by_id(site.id)
     first.name = "改了"
@@ -117,7 +105,7 @@ def test_callers_get_copies(clock):
 
 
 @pytest.mark.django_db
-def test_the_category_tree_and_departments(clock, django_assert_num_queries):
+def test_the_category_tree_and_departments(refdata_clock, django_assert_num_queries):
     root = make_category("报修", kinds=["repair"])
     leaf = make_category("给排水", parent=root, kinds=["repair"])
     eng = Department.objects.create(name="工程部", kind=Department.Kind.ENGINEERING)
@@ -133,7 +121,7 @@ def test_the_category_tree_and_departments(clock, django_assert_num_queries):
 
 
 @pytest.mark.django_db
-def test_a_site_calendar_change_reaches_the_due_times(clock):
+def test_a_site_calendar_change_reaches_the_due_times(refdata_clock):
     from kefu.org.models import SiteCalendar
 
     site = make_site("翠湖花园", code="CH")

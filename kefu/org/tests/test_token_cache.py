@@ -25,18 +25,6 @@ pytestmark = pytest.mark.django_db
 AUTH_TABLES = ("org_apitoken", "org_staff", "auth_user", "org_staff_sites")
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """refdata's clock, moved by hand."""
-    now = [1000.0]
-    monkeypatch.setattr(refdata, "_clock", lambda: now[0])
-
-    def advance(seconds: float) -> None:
-        now[0] += seconds
-
-    return advance
-
-
 def _token(staff):
     token, _expires = api_token_issue(staff=staff)
     return token, {"HTTP_AUTHORIZATION": f"Bearer {token}"}
@@ -46,20 +34,20 @@ def _auth_reads(queries) -> list[str]:
     return [q["sql"] for q in queries if any(f'FROM "{table}"' in q["sql"] for table in AUTH_TABLES)]
 
 
-def test_a_known_token_is_looked_up_once(clock):
+def test_a_known_token_is_looked_up_once(refdata_clock):
     site = make_site()
     agent = make_staff(Role.AGENT, sites=[site])
     _token_text, headers = _token(agent)
     client = Client()
     assert client.get("/api/v1/me", **headers).status_code == 200
-    clock(0.5)
+    refdata_clock(0.5)
     with CaptureQueriesContext(connection) as queries:
         body = client.get("/api/v1/me", **headers).json()
     assert _auth_reads(queries.captured_queries) == []
     assert body["id"] == agent.id and [s["id"] for s in body["sites"]] == [site.id]
 
 
-def test_each_call_gets_its_own_copy_of_the_staff_member(clock):
+def test_each_call_gets_its_own_copy_of_the_staff_member(refdata_clock):
     agent = make_staff(Role.AGENT, sites=[make_site()])
     token, _headers = _token(agent)
     found = token_holder(token_digest(token))
@@ -79,7 +67,7 @@ def test_unknown_tokens_are_not_kept():
     assert not [key for key in refdata._entries if key.startswith("org.token:")]
 
 
-def test_a_revoked_token_is_refused_at_the_next_call(clock):
+def test_a_revoked_token_is_refused_at_the_next_call(refdata_clock):
     agent = make_staff(Role.AGENT)
     _first, first = _token(agent)
     _second, second = _token(agent)
@@ -91,7 +79,7 @@ def test_a_revoked_token_is_refused_at_the_next_call(clock):
     assert client.get("/api/v1/me", **second).status_code == 200
 
 
-def test_a_deactivated_staff_member_or_account_is_refused_at_the_next_call(clock):
+def test_a_deactivated_staff_member_or_account_is_refused_at_the_next_call(refdata_clock):
     client = Client()
     staff_off, account_off = make_staff(Role.AGENT), make_staff(Role.AGENT)
     _a, headers_a = _token(staff_off)
@@ -106,7 +94,7 @@ def test_a_deactivated_staff_member_or_account_is_refused_at_the_next_call(clock
     assert client.get("/api/v1/me", **headers_b).status_code == 401
 
 
-def test_a_changed_role_applies_at_the_next_call(clock):
+def test_a_changed_role_applies_at_the_next_call(refdata_clock):
     site = make_site()
     agent = make_staff(Role.AGENT, sites=[site])
     _token_text, headers = _token(agent)
@@ -117,7 +105,7 @@ def test_a_changed_role_applies_at_the_next_call(clock):
     assert client.get("/api/v1/me", **headers).json()["role"] == "supervisor"
 
 
-def test_changed_sites_apply_at_the_next_call(clock):
+def test_changed_sites_apply_at_the_next_call(refdata_clock):
     mine, other = make_site(), make_site()
     agent = make_staff(Role.AGENT, sites=[mine])
     _token_text, headers = _token(agent)
@@ -131,7 +119,7 @@ def test_changed_sites_apply_at_the_next_call(clock):
     assert client.get("/api/v1/sites", **headers).json() == []
 
 
-def test_a_sign_in_keeps_the_lookup(clock):
+def test_a_sign_in_keeps_the_lookup(refdata_clock):
     agent = make_staff(Role.AGENT)
     token, headers = _token(agent)
     client = Client()
@@ -141,7 +129,7 @@ def test_a_sign_in_keeps_the_lookup(clock):
     assert f"org.token:{token_digest(token)}" in refdata._entries
 
 
-def test_a_kept_token_still_expires(clock):
+def test_a_kept_token_still_expires(refdata_clock):
     agent = make_staff(Role.AGENT)
     _token_text, headers = _token(agent)
     client = Client()
@@ -151,7 +139,7 @@ def test_a_kept_token_still_expires(clock):
         assert client.get("/api/v1/me", **headers).status_code == 401
 
 
-def test_another_process_revoking_is_seen_within_a_second(clock):
+def test_another_process_revoking_is_seen_within_a_second(refdata_clock):
     agent = make_staff(Role.AGENT)
     _token_text, headers = _token(agent)
     client = Client()
@@ -159,7 +147,7 @@ def test_another_process_revoking_is_seen_within_a_second(clock):
     # Another process deletes the row and bumps the counter; no signal reaches this one.
     ApiToken.objects.all()._raw_delete(ApiToken.objects.db)
     next_value(refdata.GENERATION_KEY)
-    clock(refdata.CHECK_SECONDS / 2)
+    refdata_clock(refdata.CHECK_SECONDS / 2)
     assert client.get("/api/v1/me", **headers).status_code == 200  # not checked yet
-    clock(refdata.CHECK_SECONDS)
+    refdata_clock(refdata.CHECK_SECONDS)
     assert client.get("/api/v1/me", **headers).status_code == 401
