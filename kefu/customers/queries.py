@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from kefu.core.errors import NotFound
 from kefu.core.lookup import by_pk
 from kefu.core.phones import normalize
+from kefu.core.prefetch import kept
 from kefu.org.models import Staff
 from kefu.org.permissions import can
 from kefu.org.queries import site_ids_for
@@ -108,3 +109,22 @@ def with_list_columns(qs: QuerySet[Customer]) -> QuerySet[Customer]:
 
 def units_for(staff: Staff) -> QuerySet[Unit]:
     return Unit.objects.filter(site_id__in=site_ids_for(staff))
+
+
+def customer_with_units(staff: Staff, pk: Any) -> Customer | None:
+    """The customer ``pk`` in ``staff``'s scope, or None, read with their unit links and the
+    units (two queries): ``customer.unit_links.all()`` then answers from memory, in the order
+    the units were linked, for what intake needs of them (the unit taken, the rooms the
+    ticket is found by)."""
+    links = Prefetch("unit_links", queryset=CustomerUnit.objects.select_related("unit").order_by("id"))
+    return by_pk(customers_for(staff).prefetch_related(links), pk)
+
+
+def unit_for(staff: Staff, pk: Any, *, customer: Customer | None = None) -> Unit | None:
+    """The unit ``pk`` in ``staff``'s scope, or None. Taken without a query from ``customer``'s
+    links when they were read along (``customer_with_units``) and it is one of theirs."""
+    if customer is not None and kept(customer, "unit_links"):
+        for link in customer.unit_links.all():
+            if link.unit_id == pk and link.unit.site_id in site_ids_for(staff):
+                return link.unit
+    return by_pk(units_for(staff), pk)

@@ -28,7 +28,7 @@ from kefu.core.lookup import by_pk
 from kefu.core.prefetch import kept
 from kefu.customers.api import phone_for, recent_ticket_providers
 from kefu.customers.models import Customer
-from kefu.customers.queries import customers_for, units_for
+from kefu.customers.queries import customer_with_units, unit_for
 from kefu.org.models import Department, Staff
 from kefu.org.queries import department_by_id, site_by_id, staff_in_scope
 
@@ -371,12 +371,12 @@ def ticket_add(request: HttpRequest, payload: TicketIn) -> tuple[int, dict[str, 
             errors["category_id"] = ["分类不存在"]
     customer = None
     if payload.customer_id is not None:
-        customer = by_pk(customers_for(staff), payload.customer_id)
+        customer = customer_with_units(staff, payload.customer_id)
         if customer is None:
             errors["customer_id"] = ["客户不存在"]
     unit = None
     if payload.unit_id is not None:
-        unit = by_pk(units_for(staff), payload.unit_id)
+        unit = unit_for(staff, payload.unit_id, customer=customer)
         if unit is None:
             errors["unit_id"] = ["房屋不存在"]
     if errors or site is None:

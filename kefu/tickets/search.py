@@ -45,6 +45,7 @@ from django.db.models.functions import Concat
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from kefu.core.prefetch import kept
 from kefu.customers.models import Customer, CustomerUnit
 from kefu.customers.queries import parse_room
 
@@ -318,14 +319,17 @@ class NewDocument:
 
 def new_document(ticket: Ticket, *, notes: Sequence[str] = ()) -> NewDocument:
     """The document of ``ticket`` (not saved yet) from the ticket and the rows it holds (site,
-    customer, unit), with one query for the customer's rooms, where ``index_tickets`` reads
-    the ticket back with its notes (four). ``notes``: what its intake writes to the timeline
+    customer, unit), with one query for the customer's rooms (none when their unit links
+    were read along, ``customer_with_units``), where ``index_tickets`` reads the ticket
+    back with its notes (four). ``notes``: what its intake writes to the timeline
     with words (an inquiry's answer); the notes that follow are appended (``index_note``).
     With the number, the document is the one ``documents`` builds."""
     customer = ticket.customer
     unit = ticket.unit if ticket.unit_id is not None else None
     rooms = [_room(unit.building, unit.entrance, unit.room) if unit is not None else ""]
-    if customer is not None:
+    if customer is not None and kept(customer, "unit_links"):
+        rooms += [_room(link.unit.building, link.unit.entrance, link.unit.room) for link in customer.unit_links.all()]
+    elif customer is not None:
         rooms += _customer_rooms({customer.pk}).get(customer.pk, [])
     rest = compose(
         number="",

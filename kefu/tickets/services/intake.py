@@ -244,12 +244,14 @@ def ticket_create_with_new_customer(
         except ValidationFailed as exc:
             fields = {_CUSTOMER_TO_INTAKE_FIELD.get(k, k): v for k, v in exc.fields.items()}
             raise ValidationFailed(exc.message, fields=fields) from None
-        unit = customer.unit_links.select_related("unit").first()
+        # Kept on the record: the search document takes the rooms from them.
+        unit_links = list(customer.unit_links.select_related("unit").order_by("id"))
+        keep(customer, "unit_links", unit_links)
         return ticket_create(
             site=site,
             actor=actor,
             customer=customer,
-            unit=unit.unit if unit else None,
+            unit=unit_links[0].unit if unit_links else None,
             contact_name=contact_name,
             contact_phone=contact_phone,
             **ticket,

@@ -11,10 +11,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from kefu.customers.models import CustomerUnit, Unit
 from kefu.org.models import Department, Role
 from kefu.testing import api_auth, make_category, make_customer, make_site, make_staff, make_ticket
 from kefu.tickets.lifecycle import Status
-from kefu.tickets.models import Ticket, TicketEvent
+from kefu.tickets import search
+from kefu.tickets.models import Ticket, TicketEvent, TicketSearch
 from kefu.tickets.services import CONFLICT_MESSAGE
 
 pytestmark = pytest.mark.django_db
@@ -270,6 +272,37 @@ def test_create_auto_dispatches_by_category(client, world):
     assert body["unit"]["label"] == "1-2-301"
     assert [e["type"] for e in body["events"]] == ["created", "dispatch"]
     assert body["assignments"][0]["mode"] == "auto"
+
+
+def test_the_customers_own_unit_costs_no_query_and_is_searchable(client, world):
+    """Intake reads the customer with their units: the unit taken is one of them (no lookup of
+    its own) and the search document gets every room of theirs without reading them again,
+    the same document a rebuild writes. A unit that is not theirs is still looked up."""
+    headers = api_auth(world["agent"])
+    customer = world["customer"]
+    second = Unit.objects.create(site=world["site"], building="7", entrance="", room="1201")
+    CustomerUnit.objects.create(customer=customer, unit=second)
+    stranger_unit = Unit.objects.create(site=world["site"], building="8", entrance="1", room="602")
+    post(client, "/api/v1/tickets", intake(world), headers)  # the token's first use stamps it
+
+    def create(**extra):
+        with CaptureQueriesContext(connection) as ctx:
+            response = post(client, "/api/v1/tickets", intake(world, **extra), headers)
+        assert response.status_code == 201, response.content
+        # The reads of units and links (the totals also hold the reference data's timed check).
+        reads = [q["sql"] for q in ctx if q["sql"].startswith("SELECT") and "customers_unit" in q["sql"]]
+        return len(reads), Ticket.objects.get(pk=response.json()["id"])
+
+    assert create()[0] == 1  # the links with their units, read along with the customer
+    own, mine = create(unit_id=second.pk)
+    other, theirs = create(unit_id=stranger_unit.pk)
+    assert (own, other) == (1, 2)
+    assert (mine.unit, theirs.unit) == (second, stranger_unit)
+    for t in (mine, theirs):
+        document = TicketSearch.objects.get(ticket=t).document
+        assert document == search.ticket_document(t)
+        for room in ("1-2-301", "7-1201"):
+            assert set(search.segment(room).split()) <= set(document.split()), room
 
 
 def test_inquiry_answered_at_intake_is_closed(client, world):

@@ -19,7 +19,13 @@ from kefu.testing import make_customer, make_ticket
 from kefu.tickets import search
 from kefu.tickets.models import Ticket, TicketSearch
 from kefu.tickets.queries import search_tickets, tickets_for
-from kefu.tickets.services import ticket_accept, ticket_add_note, ticket_arrive, ticket_complete
+from kefu.tickets.services import (
+    ticket_accept,
+    ticket_add_note,
+    ticket_arrive,
+    ticket_complete,
+    ticket_create_with_new_customer,
+)
 
 sqlite_only = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's FTS5 storage")
 
@@ -219,9 +225,24 @@ def test_intake_writes_the_document_a_rebuild_would(world):
         # An inquiry answered at intake: the answer's words are in the first document.
         ticket(world, "物业费怎么交", kind="inquiry", customer=customer, answer="可在前台或微信缴纳"),
     ]
+    # A caller with no record yet: the record made on the spot, with the room given.
+    cases.append(
+        ticket_create_with_new_customer(
+            site=world.site,
+            actor=world.agent,
+            contact_name="吴女士",
+            contact_phone="13500003333",
+            room="6-2-1101",
+            kind="repair",
+            channel="phone",
+            content="卧室空调滴水",
+            auto_dispatch=False,
+        )
+    )
     for t in cases:
         assert TicketSearch.objects.get(ticket=t).document == search.ticket_document(t)
         assert search.index_tickets(ids=[t.pk]) == 0
+    assert set(search.segment("6-2-1101").split()) <= set(TicketSearch.objects.get(ticket=cases[4]).document.split())
     words = TicketSearch.objects.get(ticket=cases[0]).document.split()
     for part in ("周太太", "周先生", "7-1201", "3-1-502"):
         assert set(search.segment(part).split()) <= set(words), part

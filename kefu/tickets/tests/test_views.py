@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from kefu.customers.models import Unit
 from kefu.testing import make_ticket
 from kefu.tickets.models import Ticket
 from kefu.tickets.queries import numbered
@@ -95,6 +96,30 @@ def test_intake_errors_are_shown_next_to_fields_and_nothing_saved(world, client)
     assert Ticket.objects.count() == 0
     response = client.post("/tickets/intake/", {"site": "999999", "kind": "x", "channel": "y", "content": "z"})
     assert response.status_code == 422 and Ticket.objects.count() == 0
+
+
+def test_intake_takes_the_unit_chosen_and_refuses_one_it_cannot(world, client):
+    """The customer's own unit is taken; an unknown unit or one of another site is an error
+    at the field, and nothing is saved."""
+    client.force_login(world.frontdesk.user)
+    own = world.customer.unit_links.get().unit
+    foreign = Unit.objects.create(site=world.other_site, building="2", entrance="", room="808")
+    form = {
+        "site": world.site.pk,
+        "kind": "repair",
+        "channel": "phone",
+        "urgency": "low",
+        "customer": world.customer.pk,
+        "content": "厨房水管漏水",
+    }
+    for unit, message in ((987654, "房屋不存在"), (foreign.pk, "房屋不存在")):
+        response = client.post("/tickets/intake/", {**form, "unit": unit})
+        assert response.status_code == 422
+        assert message in response.content.decode()
+    assert Ticket.objects.count() == 0
+    response = client.post("/tickets/intake/", {**form, "unit": own.pk})
+    assert response.status_code == 302
+    assert Ticket.objects.get().unit == own
 
 
 def test_intake_lookup_by_last_four_digits_and_room(world, client):

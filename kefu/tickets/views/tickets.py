@@ -17,8 +17,8 @@ from kefu.core.errors import Conflict, DomainError, PermissionDenied
 from kefu.core.excel import stream
 from kefu.core.phones import mask
 from kefu.core.web import is_partial, paginate
-from kefu.customers.models import Customer, Unit
-from kefu.customers.queries import customers_for, search_customers
+from kefu.customers.models import Customer
+from kefu.customers.queries import customer_with_units, customers_for, search_customers, unit_for
 from kefu.customers.queries import with_list_columns as customer_columns
 from kefu.org.models import Role, Site, Staff
 from kefu.org.permissions import SUPERVISING_ROLES, can
@@ -275,12 +275,14 @@ def _create_from_form(me: Staff, cd: dict[str, Any], request: HttpRequest) -> Ti
     if site is None:
         raise DomainError(_("请选择项目"), field="site")
     category = Category.objects.filter(pk=cd["category"]).first() if cd.get("category") else None
-    customer = customers_for(me).filter(pk=cd["customer"]).first() if cd.get("customer") else None
-    unit = Unit.objects.filter(pk=cd["unit"], site=site).first() if cd.get("unit") else None
+    customer = customer_with_units(me, cd["customer"]) if cd.get("customer") else None
+    unit = unit_for(me, cd["unit"], customer=customer) if cd.get("unit") else None
     if cd.get("category") and category is None:
         raise DomainError(_("分类不存在"), field="category")
     if cd.get("customer") and customer is None:
         raise DomainError(_("客户不存在"), field="customer")
+    if cd.get("unit") and unit is None:
+        raise DomainError(_("房屋不存在"), field="unit")
     if customer is None and cd.get("new_customer"):
         return services.ticket_create_with_new_customer(
             site=site,
