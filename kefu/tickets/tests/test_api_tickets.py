@@ -14,8 +14,8 @@ from django.utils import timezone
 from kefu.customers.models import CustomerUnit, Unit
 from kefu.org.models import Department, Role
 from kefu.testing import api_auth, make_category, make_customer, make_site, make_staff, make_ticket
-from kefu.tickets.lifecycle import Status
 from kefu.tickets import search
+from kefu.tickets.lifecycle import Status
 from kefu.tickets.models import Ticket, TicketEvent, TicketSearch
 from kefu.tickets.services import CONFLICT_MESSAGE
 

@@ -110,6 +110,24 @@ def test_prewarning_then_yellow_card_once_with_word_to_the_supervisor(world, pol
     assert len(_notices("sla.prewarn")) == 1
 
 
+def test_a_late_sweep_sends_no_prewarning_for_a_deadline_already_past(world, policy):
+    """Down over the response deadline (30 min) but not the resolution deadline (10 h): the
+    response's pre-warning is done without a word (its yellow card says more), the
+    resolution's, still ahead, is sent."""
+    ticket = _repair(world)
+    result = _sweep(START + timedelta(hours=9))
+    keys = {key.split(":", 1)[1] for key in result.keys}
+    assert {"prewarn:respond", "breach:respond", "prewarn:resolve"} <= keys
+    notices = Notification.objects.filter(event="sla.prewarn")
+    assert [n.body for n in notices] == ["办结期限 11-23 19:00，请抓紧处理。"]
+    assert WarningCard.objects.get().rule == "respond"
+    # Nothing is left to send later either.
+    ticket.refresh_from_db()
+    assert "prewarn:respond" in ticket.sla_done
+    assert _sweep(START + timedelta(hours=9, minutes=30)).checked == 0
+    assert notices.count() == 1
+
+
 def test_escalation_climbs_to_manager_then_director_then_red_card(world, policy):
     ticket = _repair(world)
     ticket_add_note(ticket=ticket, actor=world.agent, text="已电话联系", public=True)  # responded
@@ -291,7 +309,8 @@ def test_two_concurrent_sweeps_issue_each_card_and_escalation_once():
     keys = [k for r in results for k in r.keys]
     assert len(keys) == len(set(keys)) == 5 * len(tickets)  # two pre-warnings, two breaches, the manager
     assert Notification.objects.filter(event="sla.escalate").count() == len(tickets)
-    assert Notification.objects.filter(event="sla.prewarn").count() == 2 * len(tickets)
+    # Both deadlines had passed: their pre-warnings are done but told to nobody.
+    assert Notification.objects.filter(event="sla.prewarn").count() == 0
 
 
 def test_first_responder_is_reminded_once_of_a_stalled_ticket(world, policy):
