@@ -14,7 +14,9 @@ instead of ~8 s for a transaction, a dozen statements and a notify() per warning
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -304,7 +306,7 @@ class _Sweep:
         warning after another would have written them."""
         cards = self.issue_cards(plans)
         events: list[TicketEvent] = []
-        messages: list[Message] = []
+        messages: list[tuple[Message, Ticket]] = []
         for plan in plans:
             ticket = plan.ticket
             result.checked += 1
@@ -321,17 +323,17 @@ class _Sweep:
                         events.append(
                             TicketEvent(ticket=ticket, type="warning", note=note, data=_card_data(card), at=self.now)
                         )
-                        messages.append(_card_message(card, note, [staff, *self._supervisors(ticket, staff)]))
+                        messages.append((_card_message(card, note, [staff, *self._supervisors(ticket, staff)]), ticket))
                 elif item.step == "prewarn" and item.due <= self.now:
                     # Its deadline has passed (a sweep catching up after downtime): "hurry,
                     # due at 10:00" at 14:00 says nothing the breach's card does not.
                     continue
                 elif not self.quiet:
-                    messages.append(self.notice(ticket, item, events))
+                    messages.append((self.notice(ticket, item, events), ticket))
         # Warning and escalation events have no words for the search index (SKIPPED_EVENTS),
         # so a bulk insert is all ``_event`` would have done for them.
         TicketEvent.objects.bulk_create(events)
-        result.notices += len(notify_many(messages))
+        result.notices += len(notify_many(_digested(messages)))
 
     def issue_cards(self, plans: list[_Plan]) -> dict[str, tuple[WarningCard, str]]:
         """The cards the claimed tickets' warnings give and their whole notes (the card keeps
@@ -435,6 +437,70 @@ class _Sweep:
 
 
 _CARD_STEPS = frozenset({"blue", "breach", "red"})
+
+# More warnings of one kind than this for one person in one batch of the sweep (a sweep
+# catching up after downtime: a day down gave a director 1,210 escalations) are told to them
+# in one message that lists the tickets. Each would also have been a text message or a WeCom
+# post; one by one they bury what they are about. In the sweep of every minute a person is
+# told of a few at most, one message each.
+DIGEST_AFTER = 5
+# Tickets a digest names; the link lists them all.
+DIGEST_NAMES = 10
+_DIGESTS: dict[str, tuple[Any, str]] = {
+    "sla.escalate": (gettext_lazy("超时升级：{count} 张工单"), "/tickets/?overdue=1"),
+    "warning.card": (gettext_lazy("警告卡：{count} 张"), "/tickets/warnings/"),
+    "first_response.stalled": (gettext_lazy("首问工单停滞：{count} 张工单"), "/tickets/first-response/"),
+    "sla.prewarn": (gettext_lazy("时限预警：{count} 条"), "/tickets/?mine=1"),
+}
+
+
+def _digested(told: list[tuple[Message, Ticket]]) -> list[Message]:
+    """The messages of a batch, each with the ticket it is about, as they are to be sent: a
+    person with more than ``DIGEST_AFTER`` of one kind gets one message of that kind naming
+    the tickets instead, and is taken off the messages it stands for."""
+    counts = Counter((staff.pk, message.event) for message, _ticket in told for staff in _unique(message.recipients))
+    many = {key for key, count in counts.items() if count > DIGEST_AFTER}
+    if not many:
+        return [message for message, _ticket in told]
+    kept: list[Message] = []
+    folded: dict[tuple[int, str], tuple[Staff, list[Message], dict[int, Ticket]]] = {}
+    for message, ticket in told:
+        rest = []
+        for staff in _unique(message.recipients):
+            key = (staff.pk, message.event)
+            if key not in many:
+                rest.append(staff)
+                continue
+            _staff, group, tickets = folded.setdefault(key, (staff, [], {}))
+            group.append(message)
+            tickets.setdefault(ticket.pk, ticket)
+        if rest:
+            kept.append(replace(message, recipients=rest))
+    for (_pk, event), (staff, group, tickets) in folded.items():
+        title, link = _DIGESTS[event]
+        numbers = [t.number for t in tickets.values()]
+        sites = {message.site for message in group}
+        more = _("等") if len(numbers) > DIGEST_NAMES else ""
+        body = _("本次时限检查涉及工单：{numbers}{more}（共 {count} 张）。").format(
+            numbers="、".join(numbers[:DIGEST_NAMES]), more=more, count=len(numbers)
+        )
+        kept.append(
+            Message(
+                [staff],
+                event,
+                str(title).format(count=len(group)),
+                body,
+                link=link,
+                ref=f"sweep:{event}",
+                site=sites.pop() if len(sites) == 1 else None,
+            )
+        )
+    return kept
+
+
+def _unique(recipients: Iterable[Staff | None]) -> list[Staff]:
+    """The recipients of a message once each, as ``notify_many`` tells them."""
+    return list({staff.pk: staff for staff in recipients if staff is not None}.values())
 
 
 def _card_key(ticket: Ticket, item: Due) -> str:

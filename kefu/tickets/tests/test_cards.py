@@ -3,6 +3,7 @@ exactly once by a sweep that any number of workers may run at the same time."""
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,11 +14,12 @@ from django.db import close_old_connections, connection
 
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.notify.models import Notification
+from kefu.notify.services import Message
 from kefu.org.models import Role
 from kefu.testing import make_site, make_staff, make_ticket
 from kefu.tickets.models import SlaPolicy, Ticket, TicketEvent, WarningCard, WarningRules
 from kefu.tickets.services import ticket_accept, ticket_add_note, ticket_dispatch, ticket_transition
-from kefu.tickets.services.cards import sla_sweep, ticket_mark_serious, warning_revoke
+from kefu.tickets.services.cards import DIGEST_AFTER, _digested, sla_sweep, ticket_mark_serious, warning_revoke
 from kefu.tickets.sla import Rules, sla_schedule
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -263,6 +265,61 @@ def test_marking_serious_gives_a_red_card_once(world, policy):
         ticket_mark_serious(ticket=ticket, actor=world.manager, reason="再次")
 
 
+def test_many_warnings_to_one_person_in_a_sweep_are_one_message(world, policy):
+    """After a day down: each of 8 tickets has two yellow cards and an escalation. The agent
+    and their supervisor each get one message for the 16 cards, the manager one for the 8
+    escalations; every ticket's timeline still shows its own warnings."""
+    tickets = [_repair(world) for _ in range(8)]
+    _sweep(START + timedelta(hours=13))
+    assert WarningCard.objects.count() == 16
+    cards = Notification.objects.filter(event="warning.card")
+    assert sorted(n.recipient_id for n in cards) == sorted([world.agent.id, world.supervisor.id])
+    for notice in cards:
+        assert notice.title == "警告卡：16 张"
+        assert notice.link == "/tickets/warnings/"
+        assert [number for number in (t.number for t in tickets) if number in notice.body] == [
+            t.number for t in tickets
+        ]
+        assert "（共 8 张）" in notice.body
+    escalation = Notification.objects.get(event="sla.escalate")
+    assert (escalation.recipient_id, escalation.title) == (world.manager.id, "超时升级：8 张工单")
+    assert escalation.link == "/tickets/?overdue=1" and escalation.site_id == world.site.id
+    for ticket in tickets:
+        assert ticket.events.filter(type="warning").count() == 2
+        assert ticket.events.filter(type="escalated").count() == 1
+
+
+def test_up_to_five_warnings_of_a_kind_are_told_one_by_one(world, policy):
+    """Five tickets: the manager's five escalations come one by one (the limit is more than
+    five), while the agent's ten cards come as one message naming the five tickets."""
+    tickets = [_repair(world) for _ in range(DIGEST_AFTER)]
+    _sweep(START + timedelta(hours=13))
+    escalations = Notification.objects.filter(event="sla.escalate").order_by("id")
+    assert [n.title for n in escalations] == [f"超时升级：{t.number}" for t in tickets]
+    assert [n.link for n in escalations] == [f"/tickets/{t.pk}/" for t in tickets]
+    card = Notification.objects.get(event="warning.card", recipient=world.agent)
+    assert card.title == "警告卡：10 张" and "（共 5 张）" in card.body
+
+
+def test_a_digest_names_ten_tickets_and_counts_the_rest(world):
+    """The digest of many: the first ten numbers, then 等 and the count; a message to two
+    people of whom one is over the limit still reaches the other as it was."""
+    site, agent, supervisor = world.site, world.agent, world.supervisor
+    tickets = [Ticket(pk=n, number=f"BX-20261123-{n:04d}", site=site) for n in range(1, 13)]
+    told = [
+        (Message([supervisor, agent if n == 1 else None], "sla.escalate", f"超时升级：{t.number}", "…", site=site), t)
+        for n, t in enumerate(tickets, start=1)
+    ]
+    out = _digested(told)
+    assert [(m.recipients, m.title) for m in out[:1]] == [([agent], "超时升级：BX-20261123-0001")]
+    digest = out[1]
+    assert (digest.recipients, digest.title) == ([supervisor], "超时升级：12 张工单")
+    assert digest.body == ("本次时限检查涉及工单：" + "、".join(t.number for t in tickets[:10]) + "等（共 12 张）。")
+    assert len(out) == 2
+    # Under the limit nothing changes.
+    assert _digested(told[:DIGEST_AFTER]) == [m for m, _t in told[:DIGEST_AFTER]]
+
+
 def test_quiet_sweep_backdates_cards_and_tells_nobody(world, policy):
     _repair(world)
     _sweep(START + timedelta(days=2), quiet=True)
@@ -308,7 +365,11 @@ def test_two_concurrent_sweeps_issue_each_card_and_escalation_once():
     assert sum(r.cards for r in results) == 2 * len(tickets)
     keys = [k for r in results for k in r.keys]
     assert len(keys) == len(set(keys)) == 5 * len(tickets)  # two pre-warnings, two breaches, the manager
-    assert Notification.objects.filter(event="sla.escalate").count() == len(tickets)
+    # The manager hears of every escalation once: one by one, or counted in a digest.
+    told = Notification.objects.filter(event="sla.escalate", recipient=manager)
+    digests = [int(re.search(r"(\d+) 张工单", n.title).group(1)) for n in told if n.ref.startswith("sweep:")]
+    assert digests and sum(digests) + told.exclude(ref__startswith="sweep:").count() == len(tickets)
+    assert told.count() < len(tickets)
     # Both deadlines had passed: their pre-warnings are done but told to nobody.
     assert Notification.objects.filter(event="sla.prewarn").count() == 0
 
