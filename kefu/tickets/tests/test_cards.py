@@ -19,7 +19,14 @@ from kefu.org.models import Role
 from kefu.testing import make_site, make_staff, make_ticket
 from kefu.tickets.models import SlaPolicy, Ticket, TicketEvent, WarningCard, WarningRules
 from kefu.tickets.services import ticket_accept, ticket_add_note, ticket_dispatch, ticket_transition
-from kefu.tickets.services.cards import DIGEST_AFTER, _digested, sla_sweep, ticket_mark_serious, warning_revoke
+from kefu.tickets.services.cards import (
+    _DIGESTS,
+    DIGEST_AFTER,
+    _digested,
+    sla_sweep,
+    ticket_mark_serious,
+    warning_revoke,
+)
 from kefu.tickets.sla import Rules, sla_schedule
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -318,6 +325,16 @@ def test_a_digest_names_ten_tickets_and_counts_the_rest(world):
     assert len(out) == 2
     # Under the limit nothing changes.
     assert _digested(told[:DIGEST_AFTER]) == [m for m, _t in told[:DIGEST_AFTER]]
+
+
+@pytest.mark.parametrize("event", sorted(_DIGESTS))
+def test_a_digests_link_opens_the_list_of_its_tickets(world, client, event):
+    ticket = _repair(world)
+    ticket_add_note(ticket=ticket, actor=world.agent, text="已联系", public=True)
+    _title, link = _DIGESTS[event]
+    for staff in (world.agent, world.supervisor, world.manager):
+        client.force_login(staff.user)
+        assert client.get(link).status_code == 200, (event, staff.role)
 
 
 def test_quiet_sweep_backdates_cards_and_tells_nobody(world, policy):
