@@ -46,7 +46,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from kefu.core.prefetch import kept
-from kefu.customers.models import Customer, CustomerUnit
+from kefu.customers.models import Customer, CustomerUnit, Unit
 from kefu.customers.queries import parse_room
 
 from .models import Ticket, TicketEvent, TicketQuerySet, TicketSearch
@@ -216,6 +216,10 @@ def _room(building: str | None, entrance: str | None, room: str | None) -> str:
     return "-".join([building, entrance, room or ""] if entrance else [building, room or ""])
 
 
+def _unit_room(unit: Unit) -> str:
+    return _room(unit.building, unit.entrance, unit.room)
+
+
 def _customer_rooms(customer_ids: set[int]) -> dict[int, list[str]]:
     """The room labels of each customer's units, in the order they were linked (one query)."""
     rooms: dict[int, list[str]] = defaultdict(list)
@@ -326,9 +330,9 @@ def new_document(ticket: Ticket, *, notes: Sequence[str] = ()) -> NewDocument:
     With the number, the document is the one ``documents`` builds."""
     customer = ticket.customer
     unit = ticket.unit if ticket.unit_id is not None else None
-    rooms = [_room(unit.building, unit.entrance, unit.room) if unit is not None else ""]
+    rooms = [_unit_room(unit) if unit is not None else ""]
     if customer is not None and kept(customer, "unit_links"):
-        rooms += [_room(link.unit.building, link.unit.entrance, link.unit.room) for link in customer.unit_links.all()]
+        rooms += [_unit_room(link.unit) for link in customer.unit_links.all()]
     elif customer is not None:
         rooms += _customer_rooms({customer.pk}).get(customer.pk, [])
     rest = compose(
