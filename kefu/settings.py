@@ -110,6 +110,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;PRAGMA busy_timeout=20000;"
         ),
     }
+# PostgreSQL: ticket intake sends its statements prepared (kefu/core/prepared.py, decision
+# 0015). Off for a pooler in transaction mode that cannot keep prepared statements.
+KEFU_PG_PREPARED = env_bool("KEFU_PG_PREPARED", True)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -15,6 +15,7 @@ from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.core.numbering import next_value
 from kefu.core.phones import is_valid, normalize
 from kefu.core.prefetch import keep
+from kefu.core.prepared import prepared_statements
 from kefu.core.uploads import check_photos
 from kefu.customers.models import Customer, Unit
 from kefu.customers.queries import parse_room
@@ -32,6 +33,7 @@ from .complaints import announce_major, complaint_major_reasons
 from .dispatch import hand_over_changes, pick_handler
 
 
+@prepared_statements()
 def ticket_create(
     *,
     site: Site,
