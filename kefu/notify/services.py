@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kefu.core.bulk import insert_many
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.org.models import Site, Staff
 from kefu.org.permissions import can
@@ -120,8 +121,8 @@ def notify_many(messages: Sequence[Message]) -> list[Notification]:
             ]
             if found:
                 groups.append((message, found))
-        notifications = Notification.objects.bulk_create(n for _message, found in groups for n in found)
-        deliveries = Delivery.objects.bulk_create(_deliveries(groups, now=now))
+        notifications = list(insert_many([n for _message, found in groups for n in found]))
+        deliveries = insert_many(_deliveries(groups, now=now))
         delivery_ids = [d.pk for d in deliveries]
         if delivery_ids:
             # robust: a queue that is down must not fail the change that was just committed;

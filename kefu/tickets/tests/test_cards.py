@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import close_old_connections, connection
+from django.utils import translation
 
 from kefu.core.errors import PermissionDenied, ValidationFailed
 from kefu.notify.models import Notification
@@ -135,6 +136,23 @@ def test_a_late_sweep_sends_no_prewarning_for_a_deadline_already_past(world, pol
     assert "prewarn:respond" in ticket.sla_done
     assert _sweep(START + timedelta(hours=9, minutes=30)).checked == 0
     assert notices.count() == 1
+
+
+def test_a_sweep_words_its_messages_in_the_language_of_its_run(world, policy):
+    """Each text is translated once a run, in the language active for that run: an English
+    run after a Chinese one is worded in English throughout."""
+    first, second = _repair(world), _repair(world)
+    _sweep(START + timedelta(minutes=25))  # Chinese: the pre-warnings of both
+    with translation.override("en"):
+        _sweep(START + timedelta(minutes=31))  # English: their yellow cards
+    assert sorted(_notices("sla.prewarn")) == sorted(
+        [(world.agent.id, f"时限预警：{first.number}"), (world.agent.id, f"时限预警：{second.number}")]
+    )
+    cards = Notification.objects.filter(event="warning.card", recipient=world.agent).order_by("id")
+    assert [n.title for n in cards] == [f"Yellow card: {t.number}" for t in (first, second)]
+    assert all("Response deadline" in n.body and "has passed" in n.body for n in cards)
+    notes = {c.note for c in WarningCard.objects.all()}
+    assert notes == {"Response deadline 11-23 09:30 has passed"}
 
 
 def test_escalation_climbs_to_manager_then_director_then_red_card(world, policy):
