@@ -17,7 +17,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import NOT_PROVIDED, DateField, Field, Model
 from django.db.models.fields import AutoFieldMixin
 
@@ -71,17 +71,20 @@ def insert_many(objs: Sequence[M]) -> Sequence[M]:
     for start in range(0, len(objs), size):
         chunk = objs[start : start + size]
         statements.append((chunk, [prepare(obj) for obj in chunk for prepare in columns]))
-    for chunk, params in statements:
-        with connection.cursor() as cursor:
-            cursor.execute(head + ", ".join([one] * len(chunk)) + tail, params)
-            ids = sorted(row[0] for row in cursor.fetchall())
-        if len(ids) != len(chunk):
-            raise RuntimeError(f"{meta.label}: {len(chunk)} rows inserted, {len(ids)} keys returned")
-        # The keys of one INSERT's rows ascend in the order of its VALUES.
-        for obj, key in zip(chunk, ids, strict=True):
-            setattr(obj, pk.attname, key)
-            obj._state.adding = False
-            obj._state.db = connection.alias
+    # All the statements or none, as bulk_create.
+    with transaction.atomic(savepoint=False):
+        for chunk, params in statements:
+            with connection.cursor() as cursor:
+                cursor.execute(head + ", ".join([one] * len(chunk)) + tail, params)
+                ids = sorted(row[0] for row in cursor.fetchall())
+            if len(ids) != len(chunk):
+                raise RuntimeError(f"{meta.label}: {len(chunk)} rows inserted, {len(ids)} keys returned")
+            # The keys of one INSERT's rows ascend in the order of its VALUES.
+            for obj, key in zip(chunk, ids, strict=True):
+                setattr(obj, pk.attname, key)
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
     return objs
 
 

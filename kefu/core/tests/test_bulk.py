@@ -111,5 +111,20 @@ def test_a_duplicate_key_fails_like_bulk_create(world):
     assert sorted(WarningCard.objects.values_list("key", flat=True)) == ["k1"]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_statement_leaves_none_of_the_rows(world, monkeypatch):
+    """Outside any transaction: the rows of the statements before the one that fails are not
+    kept either."""
+    from django.db import IntegrityError
+
+    monkeypatch.setattr(bulk, "MAX_ROWS", 2)
+    events = [TicketEvent(ticket=world["ticket"], type="note", note=f"第{i}条", at=AT) for i in range(3)]
+    events[2].ticket_id = 10**9  # no such ticket: the second statement fails
+    before = TicketEvent.objects.count()
+    with pytest.raises(IntegrityError):
+        insert_many(events)
+    assert TicketEvent.objects.count() == before
+
+
 def test_nothing_to_write_writes_nothing():
     assert list(insert_many([])) == []
