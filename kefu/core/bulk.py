@@ -14,7 +14,7 @@ column, an integer for an integer or a foreign key, a boolean), and through the 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.db import connection, transaction
@@ -43,7 +43,7 @@ _AS_IS: dict[str, tuple[type, ...]] = {
 MAX_ROWS = 2000
 
 
-def insert_many(objs: Sequence[M]) -> Sequence[M]:
+def insert_many(objs: list[M]) -> list[M]:
     """Insert ``objs`` (unsaved instances of one model with an automatic primary key) as
     ``bulk_create`` would, setting each one's primary key; the same list is returned."""
     if not objs:
@@ -67,7 +67,7 @@ def insert_many(objs: Sequence[M]) -> Sequence[M]:
     size = max(1, min(MAX_ROWS, _max_params() // max(1, len(fields))))
     # Every value is prepared before anything is written: a bad one (an unsaved related
     # object) writes no row.
-    statements: list[tuple[Sequence[M], list[Any]]] = []
+    statements: list[tuple[list[M], list[Any]]] = []
     for start in range(0, len(objs), size):
         chunk = objs[start : start + size]
         statements.append((chunk, [prepare(obj) for obj in chunk for prepare in columns]))
@@ -98,27 +98,19 @@ def _column(field: Field[Any, Any]) -> Callable[[Model], Any]:
     )
     if pre_save:
         return lambda obj: prepare(field.pre_save(obj, True), connection)
-    if field.many_to_one:
-        name, target = field.name, field.target_field.attname  # type: ignore[attr-defined]
-
-        def key(obj: Model) -> Any:
-            found = getattr(obj, attname)
-            if found is None and field.is_cached(obj):  # type: ignore[attr-defined]
-                related = field.get_cached_value(obj)  # type: ignore[attr-defined]
-                if related is not None:
-                    # As bulk_create: the object was assigned before it was saved.
-                    found = getattr(related, target)
-                    if found is None:
-                        raise ValueError(f"insert_many(): the related object '{name}' is not saved")
-                    setattr(obj, attname, found)
-            if found is None or type(found) in plain:
-                return found
-            return prepare(found, connection)
-
-        return key
+    relation = bool(field.many_to_one)
+    name, target = (field.name, field.target_field.attname) if relation else ("", "")  # type: ignore[attr-defined]
 
     def value(obj: Model) -> Any:
         found = getattr(obj, attname)
+        if found is None and relation and field.is_cached(obj):  # type: ignore[attr-defined]
+            related = field.get_cached_value(obj)  # type: ignore[attr-defined]
+            if related is not None:
+                # As bulk_create: the object was assigned before it was saved.
+                found = getattr(related, target)
+                if found is None:
+                    raise ValueError(f"insert_many(): the related object '{name}' is not saved")
+                setattr(obj, attname, found)
         if found is None or type(found) in plain:
             return found
         return prepare(found, connection)

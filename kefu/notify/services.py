@@ -121,7 +121,7 @@ def notify_many(messages: Sequence[Message]) -> list[Notification]:
             ]
             if found:
                 groups.append((message, found))
-        notifications = list(insert_many([n for _message, found in groups for n in found]))
+        notifications = insert_many([n for _message, found in groups for n in found])
         deliveries = insert_many(_deliveries(groups, now=now))
         delivery_ids = [d.pk for d in deliveries]
         if delivery_ids:

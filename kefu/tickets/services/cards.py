@@ -434,7 +434,7 @@ class _Sweep:
         also goes on the timeline)."""
         now, person = self.now, responsible(ticket)
         say = self.words
-        words = say._(_DEADLINE_WORDS[item.deadline])
+        deadline = say._(_DEADLINE_WORDS[item.deadline])
         due = timezone.localtime(item.due).strftime("%m-%d %H:%M")
         recipients: list[Staff | None]
         if item.step == "stall":
@@ -448,7 +448,7 @@ class _Sweep:
         elif item.step == "prewarn":
             recipients, event = [person], "sla.prewarn"
             title = say._("时限预警：{number}").format(number=ticket.number)
-            body = say._("{words}期限 {due}，请抓紧处理。").format(words=words, due=due)
+            body = say._("{words}期限 {due}，请抓紧处理。").format(words=deadline, due=due)
         else:
             roles = (Role.MANAGER,) if item.step == "manager" else (Role.DIRECTOR,)
             recipients, event = list(self.leaders_of(ticket.site_id, roles)), "sla.escalate"
