@@ -31,12 +31,17 @@ from django.db import connection
 PREPARE_THRESHOLD = 1
 
 
+def enabled() -> bool:
+    """Whether ``prepared_statements()`` switches the connection (see the module)."""
+    return connection.vendor == "postgresql" and bool(settings.KEFU_PG_PREPARED) and not connection.queries_logged
+
+
 @contextmanager
 def prepared_statements() -> Iterator[None]:
     """Send the statements of the block with server-side binding, prepared from their
     second use on this connection (PostgreSQL only; a no-op elsewhere, when turned off and
     while queries are logged)."""
-    if connection.vendor != "postgresql" or not settings.KEFU_PG_PREPARED or connection.queries_logged:
+    if not enabled():
         yield
         return
     from django.db.backends.postgresql.base import ServerBindingCursor  # type: ignore[attr-defined]  # psycopg 3 only
@@ -52,3 +57,17 @@ def prepared_statements() -> Iterator[None]:
         # The connection may have been closed and replaced inside (a failed health check).
         if connection.connection is raw:
             raw.cursor_factory, raw.prepare_threshold = saved
+
+
+def binds_on_server() -> bool:
+    """Whether statements go with server-side binding, so that parameters may be sent in
+    binary (``%b``): inside ``prepared_statements()`` (when it is ``enabled()``), or on a
+    connection set up so."""
+    if enabled():
+        return True
+    if connection.vendor != "postgresql":
+        return False
+    from psycopg import ClientCursor
+
+    connection.ensure_connection()
+    return not issubclass(connection.connection.cursor_factory, ClientCursor)

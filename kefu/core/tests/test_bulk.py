@@ -128,3 +128,23 @@ def test_a_failing_statement_leaves_none_of_the_rows(world, monkeypatch):
 
 def test_nothing_to_write_writes_nothing():
     assert list(insert_many([])) == []
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["bound-on-server", "spelt-out"])
+def test_awkward_values_arrive_as_they_were(world, settings, prepared):
+    """PostgreSQL takes the values as one array a column, sent in binary or spelt out as
+    literals: quotes, braces, commas, backslashes, the word NULL, empty strings and missing
+    values must each arrive as given."""
+    settings.KEFU_PG_PREPARED = prepared
+    awkward = ['a "quoted" {brace}, comma', "back\\slash \\\\ two", "NULL", "", "行一\n行二\t制表", "'单引号'"]
+    events = [
+        TicketEvent(ticket=world["ticket"], type="note", note=text, data={"text": text, "list": [text, None]}, at=AT)
+        for text in awkward
+    ]
+    events.append(TicketEvent(ticket=world["ticket"], actor=None, type="note", note="x", data=[], at=AT))
+    insert_many(events)
+    back = {e.pk: e for e in TicketEvent.objects.filter(pk__in=[e.pk for e in events])}
+    assert [back[e.pk].note for e in events] == [*awkward, "x"]
+    assert [back[e.pk].data for e in events] == [{"text": t, "list": [t, None]} for t in awkward] + [[]]
+    assert back[events[-1].pk].actor_id is None
+    assert all(back[e.pk].at == AT for e in events)

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from kefu.core.bulk import insert_many
 from kefu.core.errors import PermissionDenied, ValidationFailed
+from kefu.core.prepared import binds_on_server, prepared_statements
 from kefu.notify.services import Message, notify_many
 from kefu.org.models import Role, Site, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
@@ -229,32 +230,40 @@ _PEOPLE_COLUMNS = ("id", "name", "is_active", "superior_id")
 def _claim(rows: list[tuple[int, datetime, datetime | None, list[str]]]) -> set[int]:
     """Claim each ticket (id, the check time read, the next check, the warnings done): the
     ids whose check time was still as read, now moved on. One UPDATE for the whole batch,
-    joined to the batch's rows as a list of VALUES: a statement per ticket cost a round trip,
-    a parse and a plan each (700 at the catch-up after two hours down), and the ORM's
-    compilation before that."""
+    joined to the batch's rows (an array a column on PostgreSQL, a list of VALUES on SQLite):
+    a statement per ticket cost a round trip, a parse and a plan each (700 at the catch-up
+    after two hours down), and the ORM's compilation before that."""
     if not rows:
         return set()
     meta = Ticket._meta
     check, done = meta.get_field("next_check_at"), meta.get_field("sla_done")
     quote = connection.ops.quote_name
     table, pk, check_column = quote(meta.db_table), quote(meta.pk.column), quote(check.column)
-    # PostgreSQL types a VALUES list from its parameters only when told.
-    typed = connection.vendor == "postgresql"
-    one = "(%s::bigint, %s::timestamptz, %s::timestamptz, %s::jsonb)" if typed else "(%s, %s, %s, %s)"
-    sql = (
-        f"WITH claim (ticket, read_at, next_at, done) AS (VALUES {', '.join([one] * len(rows))}) "
-        f"UPDATE {table} SET {check_column} = claim.next_at, {quote(done.column)} = claim.done FROM claim "
-        f"WHERE {table}.{pk} = claim.ticket AND {table}.{check_column} = claim.read_at RETURNING {table}.{pk}"
-    )
-    params: list[Any] = []
-    for ticket_id, read, after, keys in rows:
-        params += [
+    prepped = [
+        (
             ticket_id,
             check.get_db_prep_value(read, connection),
             check.get_db_prep_value(after, connection),
             done.get_db_prep_value(keys, connection),
-        ]
-    with connection.cursor() as cursor:
+        )
+        for ticket_id, read, after, keys in rows
+    ]
+    params: list[Any]
+    if connection.vendor == "postgresql":
+        # A short statement whatever the batch (psycopg parses the placeholders of a
+        # statement in Python, a thousand of them for a VALUES list), in binary when it can.
+        p = "%b" if binds_on_server() else "%s"
+        claim = f"SELECT * FROM unnest({p}::bigint[], {p}::timestamptz[], {p}::timestamptz[], {p}::jsonb[])"
+        params = [list(column) for column in zip(*prepped, strict=True)]
+    else:
+        claim = "VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+        params = [value for row in prepped for value in row]
+    sql = (
+        f"WITH claim (ticket, read_at, next_at, done) AS ({claim}) "
+        f"UPDATE {table} SET {check_column} = claim.next_at, {quote(done.column)} = claim.done FROM claim "
+        f"WHERE {table}.{pk} = claim.ticket AND {table}.{check_column} = claim.read_at RETURNING {table}.{pk}"
+    )
+    with prepared_statements(), connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {row[0] for row in cursor.fetchall()}
 
