@@ -5,8 +5,8 @@
         [--minutes 10] [--smoke]
 
 The seed leaves the warning engine as a sweep that stopped two hours before the anchor
-would: ``next_check_at`` at each open ticket's next warning. Each case moves the clock
-(time-machine, so the sweep, the cards, the events and the notifications all read the same
+would: each open ticket's ``TicketClock.next_check_at`` at its next warning. Each case moves
+the clock (time-machine, so the sweep, the cards, the events and the notifications all read the same
 "now") to the anchor plus ``--at`` hours and runs the sweep the way the worker's minute task
 does, ``sla_sweep()`` with its own limit, again until nothing is due (a backlog of more
 than one run's limit takes several runs; each run is timed). Also one case with nothing due,
@@ -43,7 +43,7 @@ from django.db.models import Min  # noqa: E402
 
 from kefu.demo.bench.runner import anchor_moment  # noqa: E402
 from kefu.notify.models import Notification  # noqa: E402
-from kefu.tickets.models import Ticket, WarningCard  # noqa: E402
+from kefu.tickets.models import Ticket, TicketClock, WarningCard  # noqa: E402
 from kefu.tickets.services.cards import sla_sweep  # noqa: E402
 from kefu.tickets.sla import Rules, rules_for, sla_schedule  # noqa: E402
 
@@ -70,11 +70,12 @@ def expected_at(now: datetime) -> tuple[set[int], set[str]]:
     rules: dict[int, Rules] = {}
     tickets: set[int] = set()
     keys: set[str] = set()
-    for ticket in Ticket.objects.filter(next_check_at__lte=now).iterator(chunk_size=2000):
+    due = Ticket.objects.filter(clock__next_check_at__lte=now).select_related("clock")
+    for ticket in due.iterator(chunk_size=2000):
         tickets.add(ticket.pk)
         if ticket.site_id not in rules:
             rules[ticket.site_id] = rules_for(ticket.site_id)
-        done = set(ticket.sla_done or ())
+        done = set(ticket.clock.sla_done or ())
         keys.update(
             f"{ticket.pk}:{d.key}"
             for d in sla_schedule(ticket, rules[ticket.site_id])
@@ -105,7 +106,7 @@ def run_case(case: Case, report: Report) -> None:
         case.notices = Notification.objects.count() - notes_before
         swept = {int(key.split(":")[0]) for key in keys}
         again = sla_sweep()
-        left = Ticket.objects.filter(next_check_at__lte=case.now).count()
+        left = TicketClock.objects.filter(next_check_at__lte=case.now).count()
         transaction.set_rollback(True)
     report.check(
         swept <= due_tickets and case.checked == len(due_tickets),
@@ -135,7 +136,7 @@ def run_minutes(anchor: datetime, minutes: int, report: Report) -> Case:
         for minute in range(1, minutes + 1):
             now = anchor + timedelta(minutes=minute)
             with time_machine.travel(now, tick=False):
-                due = Ticket.objects.filter(next_check_at__lte=now).count()
+                due = TicketClock.objects.filter(next_check_at__lte=now).count()
                 started, used = time.perf_counter(), time.process_time()
                 result = sla_sweep()
                 case.laps.append(time.perf_counter() - started)
@@ -162,13 +163,13 @@ def main() -> int:
     hours = [float(h) for h in args.at.split(",") if h.strip()]
     if args.smoke:
         hours = hours[:3]
-    first_due = Ticket.objects.aggregate(first=Min("next_check_at"))["first"]
+    first_due = TicketClock.objects.aggregate(first=Min("next_check_at"))["first"]
     quiet = (first_due or anchor) - timedelta(seconds=1)
     cases = [Case("nothing due", quiet)] + [
         Case(f"anchor{'' if not h else f' + {h:g} h'}", anchor + timedelta(hours=h)) for h in hours
     ]
     open_tickets = Ticket.objects.open().count()
-    watched = Ticket.objects.filter(next_check_at__isnull=False).count()
+    watched = TicketClock.objects.filter(next_check_at__isnull=False).count()
     report = Report(
         f"SLA sweep, anchor {anchor:%Y-%m-%d %H:%M}, {open_tickets:,} open tickets, {watched:,} with a next check",
         smoke=args.smoke,

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import NOT_PROVIDED, DateField, Field, Model
 from django.db.models.fields import AutoFieldMixin
 
@@ -45,6 +47,8 @@ _AS_IS: dict[str, tuple[type, ...]] = {
     "ForeignKey": (int,),
     "BooleanField": (bool,),
 }
+# JSON values the field's preparation hands to the database's adaptation as they are.
+_JSON_PLAIN = frozenset({dict, list, str, int, float, bool})
 # Rows a statement at most, whatever the number of parameters allows.
 MAX_ROWS = 2000
 
@@ -65,7 +69,8 @@ def insert_many(objs: list[M]) -> list[M]:
         or any(f.db_default is not NOT_PROVIDED or getattr(f, "generated", False) for f in fields)
     ):
         return model._default_manager.bulk_create(objs)  # type: ignore[attr-defined, no-any-return]
-    columns = [_column(f) for f in fields]
+    db = connections[connection.alias]
+    columns = [_column(f, db) for f in fields]
     # Every value is prepared before anything is written: a bad one (an unsaved related
     # object) writes no row.
     if connection.vendor == "postgresql":
@@ -133,16 +138,38 @@ def _by_column(
     return statements
 
 
-def _column(field: Field[Any, Any]) -> Callable[[Model], Any]:
-    """How the value of ``field`` goes from an instance into the statement."""
+def _column(field: Field[Any, Any], db: BaseDatabaseWrapper) -> Callable[[Model], Any]:
+    """How the value of ``field`` goes from an instance into the statement, on ``db`` (the
+    connection itself: each attribute read through ``django.db.connection`` is a look-up of
+    the thread's connection)."""
     attname = field.attname
-    plain = _AS_IS.get(field.get_internal_type(), ())
+    kind = field.get_internal_type()
+    plain = _AS_IS.get(kind, ())
     prepare = field.get_db_prep_save
     pre_save = type(field).pre_save is not Field.pre_save and not (
         isinstance(field, DateField) and not field.auto_now and not field.auto_now_add
     )
     if pre_save:
-        return lambda obj: prepare(field.pre_save(obj, True), connection)
+        return lambda obj: prepare(field.pre_save(obj, True), db)
+    if kind == "DateTimeField" and db.vendor == "postgresql":
+        # psycopg takes an aware datetime as it is (Django's adaptation returns it unchanged);
+        # a naive one goes through the field, which warns and makes it aware.
+        def moment(obj: Model) -> Any:
+            found = getattr(obj, attname)
+            if found is None or (type(found) is datetime and found.tzinfo is not None):
+                return found
+            return prepare(found, db)
+
+        return moment
+    if kind == "JSONField":
+        adapt, encoder = db.ops.adapt_json_value, field.encoder  # type: ignore[attr-defined]
+
+        def document(obj: Model) -> Any:
+            found = getattr(obj, attname)
+            # A plain value is what the field's own preparation would pass to the adaptation.
+            return adapt(found, encoder) if type(found) in _JSON_PLAIN else prepare(found, db)
+
+        return document
     relation = bool(field.many_to_one)
     name, target = (field.name, field.target_field.attname) if relation else ("", "")  # type: ignore[attr-defined]
 
@@ -158,7 +185,7 @@ def _column(field: Field[Any, Any]) -> Callable[[Model], Any]:
                 setattr(obj, attname, found)
         if found is None or type(found) in plain:
             return found
-        return prepare(found, connection)
+        return prepare(found, db)
 
     return value
 

@@ -31,11 +31,20 @@ from kefu.org.models import Department, Site, Staff
 from kefu.org.permissions import FIELD_ROLES, can
 from kefu.org.queries import site_ids_for
 from kefu.tickets.lifecycle import ACTIONS, DONE_FOR_SLA, NUMBER_PREFIX, Kind, Status, next_status
-from kefu.tickets.models import Assignment, Category, Complaint, ComplaintProposal, SlaPolicy, Ticket, TicketEvent
+from kefu.tickets.models import (
+    Assignment,
+    Category,
+    Complaint,
+    ComplaintProposal,
+    SlaPolicy,
+    Ticket,
+    TicketClock,
+    TicketEvent,
+)
 from kefu.tickets.queries import is_handler
 from kefu.tickets.services import hand_over_changes, transition_changes
 from kefu.tickets.services.complaints import JUDGED_DISPATCH_REASON, REPEAT_DAYS, major_reasons, proposals_note
-from kefu.tickets.sla import Rules, default_minutes, next_check, rules_for, sla_fields
+from kefu.tickets.sla import Rules, clock_of, default_minutes, next_check, rules_for, sla_fields
 
 from .builders import DemoError
 from .plans import Plan, Step, Team, rule_department, teams
@@ -217,6 +226,7 @@ class Writer(Executor):
         super().run()
         tickets = list(self.tickets.values())
         Ticket.objects.bulk_create(tickets, batch_size=500)
+        TicketClock.objects.bulk_create([clock_of(t) for t in tickets], batch_size=1000)
         # Related tickets now have ids; bulk_create copies them into ticket_id.
         TicketEvent.objects.bulk_create(self.events, batch_size=1000)
         Assignment.objects.bulk_create(self.assignments, batch_size=1000)
@@ -262,7 +272,7 @@ class Writer(Executor):
             else None,
             resolve_due=now + timedelta(minutes=resolve),
         )
-        ticket.next_check_at = next_check(ticket, self.rules(site.id))
+        clock_of(ticket).next_check_at = next_check(ticket, self.rules(site.id))
         self.event(ticket, actor, "created", now, to_status=Status.RECEIVED, data={"channel": plan.channel})
         if plan.kind == Kind.COMPLAINT:
             self.complaints[id(ticket)] = Complaint(ticket=ticket)
@@ -318,7 +328,8 @@ class Writer(Executor):
         if ticket.progress_due is not None and actor.id == ticket.assignee_id:
             changes["progress_due"] = None
         if changes:  # ``services._touch``: no version bump
-            changes.update(sla_fields(ticket, changes, self.rules(ticket.site_id)))
+            sla, clock_of(ticket).next_check_at = sla_fields(ticket, changes, self.rules(ticket.site_id))
+            changes.update(sla)
             for name, value in changes.items():
                 setattr(ticket, name, value)
         self.event(ticket, actor, "reply" if public else "note", now, note=step.note, public=public)
@@ -532,7 +543,8 @@ class Writer(Executor):
         """``services._apply``: write the fields and bump the version; keep the load count.
         Without ``bump``: what intake settles before the ticket's first write (version 1)."""
         fields["updated_at"] = now
-        fields.update(sla_fields(ticket, fields, self.rules(ticket.site_id)))
+        sla, clock_of(ticket).next_check_at = sla_fields(ticket, fields, self.rules(ticket.site_id))
+        fields.update(sla)
         if ticket.assignee_id and ticket.status not in DONE_FOR_SLA:
             self.load[ticket.assignee_id] -= 1
         for name, value in fields.items():

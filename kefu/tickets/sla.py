@@ -3,6 +3,7 @@ business calendar or in calendar time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from copy import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,7 +14,7 @@ from kefu.core import refdata
 from kefu.org.queries import calendar_for_site
 
 from .lifecycle import DONE_FOR_SLA, ENDED, Kind, Status
-from .models import SlaPolicy, Ticket, Urgency, WarningRules
+from .models import SlaPolicy, Ticket, TicketClock, Urgency, WarningRules
 
 # Fallback minutes (respond, resolve) when no policy row exists for kind × urgency.
 _DEFAULT_RESOLVE_HOURS = {Urgency.LOW: 72, Urgency.NORMAL: 24, Urgency.HIGH: 8, Urgency.CRITICAL: 4}
@@ -183,10 +184,21 @@ def sla_schedule(ticket: Ticket, rules: Rules) -> list[Due]:
     return plan
 
 
-def next_check(ticket: Ticket, rules: Rules) -> datetime | None:
-    """When the sweep must next look at ``ticket``: its earliest warning not yet done."""
-    done = set(ticket.sla_done or ())
-    pending = [d.at for d in sla_schedule(ticket, rules) if d.key not in done]
+def clock_of(ticket: Ticket) -> TicketClock:
+    """The ticket's warning clock: the one read with it, else read now; a new one (not yet
+    saved, nothing done) for a ticket being made or one that has none."""
+    try:
+        return ticket.clock
+    except TicketClock.DoesNotExist:
+        clock = TicketClock(ticket=ticket)
+        ticket.clock = clock
+        return clock
+
+
+def next_check(ticket: Ticket, rules: Rules, done: Iterable[str] = ()) -> datetime | None:
+    """When the sweep must next look at ``ticket``: its earliest warning not in ``done``."""
+    finished = set(done)
+    pending = [d.at for d in sla_schedule(ticket, rules) if d.key not in finished]
     return min(pending) if pending else None
 
 
@@ -194,9 +206,10 @@ _MET = (("respond_due", "responded_at", "respond_delta"), ("arrive_due", "arrive
         ("resolve_due", "completed_at", "resolve_delta"))  # fmt: skip
 
 
-def sla_fields(ticket: Ticket, changed: dict[str, object], rules: Rules) -> dict[str, object]:
-    """The warning engine's columns after ``changed`` is applied to ``ticket``: by how much
-    each deadline met in this change was met or missed, and the next check."""
+def sla_fields(ticket: Ticket, changed: dict[str, object], rules: Rules) -> tuple[dict[str, object], datetime | None]:
+    """The warning engine's columns of the ticket after ``changed`` is applied to it (by how
+    much each deadline met in this change was met or missed), and its next check, from the
+    warnings its clock has done."""
     after = copy(ticket)
     for name, value in changed.items():
         setattr(after, name, value)
@@ -214,5 +227,4 @@ def sla_fields(ticket: Ticket, changed: dict[str, object], rules: Rules) -> dict
             if done is None
             else max(0, calendar_for_site(ticket.site_id).business_minutes_between(after.created_at, done))
         )
-    fields["next_check_at"] = next_check(after, rules)
-    return fields
+    return fields, next_check(after, rules, clock_of(ticket).sla_done or ())

@@ -148,3 +148,17 @@ def test_awkward_values_arrive_as_they_were(world, settings, prepared):
     assert [back[e.pk].data for e in events] == [{"text": t, "list": [t, None]} for t in awkward] + [[]]
     assert back[events[-1].pk].actor_id is None
     assert all(back[e.pk].at == AT for e in events)
+
+
+def test_a_naive_time_is_taken_as_the_field_takes_it(world):
+    """A naive datetime is made aware in the current time zone, with Django's warning, as
+    ``bulk_create`` does; an aware one is stored as it is."""
+    naive = datetime(2026, 3, 5, 8, 30, 15)
+    django = [TicketEvent(ticket=world["ticket"], type="note", note="甲", at=naive)]
+    ours = [TicketEvent(ticket=world["ticket"], type="note", note="甲", at=naive)]
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        TicketEvent.objects.bulk_create(django)
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        insert_many(ours)
+    assert _rows(TicketEvent, ours) == _rows(TicketEvent, django)
+    assert TicketEvent.objects.get(pk=ours[0].pk).at.utcoffset() is not None

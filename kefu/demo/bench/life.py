@@ -615,6 +615,7 @@ class Life:
         g, t, batch = self.g, self.t, self.batch
         text = g.text
         batch.add("ticket", g.shape_ticket(t))
+        batch.add("clock", (t["id"], text.opt(t["next_check_at"]), t["sla_done"]))
         batch.rows.setdefault("event", []).extend(self.events)
         if self.complaint is not None:
             batch.add("complaint", g.shape_complaint(self.complaint))

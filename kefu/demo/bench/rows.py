@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import models
 
-from kefu.tickets.models import Assignment, Complaint, ComplaintProposal, Ticket, TicketEvent, WarningCard
+from kefu.tickets.models import Assignment, Complaint, ComplaintProposal, Ticket, TicketClock, TicketEvent, WarningCard
 from kefu.visits.models import Visit, VisitAttempt
 
 from .sink import Row, Sink, Table, TimeText
@@ -39,6 +39,7 @@ COMPLAINT_COLUMNS = tuple(f.attname for f in Complaint._meta.concrete_fields)
 COMPLAINT_TIMES = _times(Complaint)
 VISIT_COLUMNS = tuple(f.attname for f in Visit._meta.concrete_fields)
 VISIT_TIMES = _times(Visit)
+CLOCK_COLUMNS = ("ticket_id", "next_check_at", "sla_done")
 EVENT_COLUMNS = ("id", "ticket_id", "actor_id", "at", "type", "visibility", "from_status", "to_status", "note", "data")
 ASSIGNMENT_COLUMNS = ("id", "ticket_id", "mode", "from_department_id", "from_assignee_id", "to_department_id",
                       "to_assignee_id", "by_id", "reason", "at")  # fmt: skip
@@ -79,6 +80,7 @@ def tables(sink: Sink) -> dict[str, Table]:
     """The tables a day's rows go to, by the names ``Batch`` uses, in writing order."""
     return {
         "ticket": sink.table(Ticket, TICKET_COLUMNS),
+        "clock": sink.table(TicketClock, CLOCK_COLUMNS),
         "event": sink.table(TicketEvent, EVENT_COLUMNS),
         "assignment": sink.table(Assignment, ASSIGNMENT_COLUMNS),
         "complaint": sink.table(Complaint, COMPLAINT_COLUMNS),

@@ -19,9 +19,9 @@ from kefu.org.models import Staff
 
 from .. import search
 from ..lifecycle import ACTIONS, next_status
-from ..models import Attachment, Ticket, TicketEvent
+from ..models import Attachment, Ticket, TicketClock, TicketEvent
 from ..queries import is_handler
-from ..sla import Rules, rules_for, sla_fields
+from ..sla import Rules, clock_of, rules_for, sla_fields
 
 CONFLICT_MESSAGE = gettext_lazy("操作失败：该工单已被他人处理，请刷新后重试")
 
@@ -63,10 +63,12 @@ def _apply(ticket: Ticket, version: int, *, rules: Rules | None = None, **fields
         raise Conflict(CONFLICT_MESSAGE)
     fields["updated_at"] = timezone.now()
     # Every change may move a deadline or meet one: the warning engine's columns follow.
-    fields.update(sla_fields(ticket, fields, rules or rules_for(ticket.site_id)))
+    sla, next_check_at = sla_fields(ticket, fields, rules or rules_for(ticket.site_id))
+    fields.update(sla)
     updated = Ticket.objects.filter(pk=ticket.pk, version=version).update(**fields, version=F("version") + 1)
     if updated != 1:
         raise Conflict(CONFLICT_MESSAGE)
+    _set_clock(ticket, next_check_at)
     for name, value in fields.items():
         setattr(ticket, name, value)
     ticket.version = version + 1
@@ -77,10 +79,22 @@ def _apply(ticket: Ticket, version: int, *, rules: Rules | None = None, **fields
 def _touch(ticket: Ticket, **fields: Any) -> None:
     """Write columns that never conflict with anyone's action (a reply's response time, a
     progress report) without a version bump, so a note never makes an open form stale."""
-    fields.update(sla_fields(ticket, fields, rules_for(ticket.site_id)))
+    sla, next_check_at = sla_fields(ticket, fields, rules_for(ticket.site_id))
+    fields.update(sla)
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
+    _set_clock(ticket, next_check_at)
     for name, value in fields.items():
         setattr(ticket, name, value)
+
+
+def _set_clock(ticket: Ticket, next_check_at: datetime | None) -> None:
+    """Move the ticket's warning clock to its next check (a ticket without one gets one)."""
+    clock = clock_of(ticket)
+    clock.next_check_at = next_check_at
+    if clock._state.adding:
+        clock.save(force_insert=True)
+    else:
+        TicketClock.objects.filter(pk=ticket.pk).update(next_check_at=next_check_at)
 
 
 def _timeline_entry(

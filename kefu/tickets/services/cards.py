@@ -1,9 +1,10 @@
 """Warning cards and the SLA sweep (SPEC §3.3, seed 000).
 
-The sweep runs every minute in the worker. It reads only tickets whose ``next_check_at`` has
-come (a partial index), claims each with a conditional UPDATE of that column and acts only if
-the claim won, so any number of sweeps may run at once: the same card is never issued twice
-and the same escalation never sent twice. A card's unique ``key`` is the second lock.
+The sweep runs every minute in the worker. It reads only tickets whose clock
+(``TicketClock.next_check_at``) has come (a partial index), claims each with a conditional
+UPDATE of that column and acts only if the claim won, so any number of sweeps may run at
+once: the same card is never issued twice and the same escalation never sent twice. A
+card's unique ``key`` is the second lock.
 
 It works in batches of ``SWEEP_BATCH`` tickets, one transaction each: the tickets are read in
 one query, claimed one by one, and what the won claims give (cards, timeline events,
@@ -35,7 +36,7 @@ from kefu.org.permissions import SUPERVISING_ROLES
 from kefu.org.queries import leaders_at
 
 from ..lifecycle import ENDED, Status
-from ..models import Ticket, TicketEvent, WarningCard
+from ..models import Ticket, TicketClock, TicketEvent, WarningCard
 from ..sla import Due, Rules, rules_for, sla_schedule
 from ._common import _event
 
@@ -197,9 +198,9 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 2000, quiet: bool = F
     now = now or timezone.now()
     result = SweepResult()
     due = list(
-        Ticket.objects.filter(next_check_at__lte=now)
-        .order_by("next_check_at", "id")
-        .values_list("id", "next_check_at")[:limit]
+        TicketClock.objects.filter(next_check_at__lte=now)
+        .order_by("next_check_at", "ticket_id")
+        .values_list("ticket_id", "next_check_at")[:limit]
     )
     sweep = _Sweep(now=now, quiet=quiet)
     for start in range(0, len(due), SWEEP_BATCH):
@@ -220,8 +221,8 @@ class _Plan:
 # run's own small caches, not from a join per ticket.
 _SWEPT_COLUMNS = (
     "id", "site_id", "number", "status", "content", "created_at", "updated_at", "progress_due", "respond_due",
-    "responded_at", "arrive_due", "arrived_at", "resolve_due", "completed_at", "next_check_at", "sla_done",
-    "site", "assignee", "first_responder",
+    "responded_at", "arrive_due", "arrived_at", "resolve_due", "completed_at", "site", "assignee", "first_responder",
+    "clock__next_check_at", "clock__sla_done",
 )  # fmt: skip
 # And of the people: the name a message gives, whether they still work here, whom they answer to.
 _PEOPLE_COLUMNS = ("id", "name", "is_active", "superior_id")
@@ -235,7 +236,7 @@ def _claim(rows: list[tuple[int, datetime, datetime | None, list[str]]]) -> set[
     after two hours down), and the ORM's compilation before that."""
     if not rows:
         return set()
-    meta = Ticket._meta
+    meta = TicketClock._meta
     check, done = meta.get_field("next_check_at"), meta.get_field("sla_done")
     quote = connection.ops.quote_name
     table, pk, check_column = quote(meta.db_table), quote(meta.pk.column), quote(check.column)
@@ -296,25 +297,29 @@ class _Sweep:
         all in one transaction: a failure leaves every ticket of the batch to the next run."""
         with transaction.atomic():
             tickets = list(
-                Ticket.objects.only(*_SWEPT_COLUMNS).filter(pk__in=list(read)).order_by("next_check_at", "id")
+                Ticket.objects.select_related("clock")
+                .only(*_SWEPT_COLUMNS)
+                .filter(pk__in=list(read))
+                .order_by("clock__next_check_at", "id")
             )
             self.attach(tickets)
             plans: list[_Plan] = []
             claims: list[tuple[Ticket, datetime, datetime | None, list[str], list[Due]]] = []
             for ticket in tickets:
                 check_at = read[ticket.pk]
-                if ticket.next_check_at != check_at:  # someone acted on it meanwhile; the next sweep looks again
+                clock = ticket.clock
+                if clock.next_check_at != check_at:  # someone acted on it meanwhile; the next sweep looks again
                     continue
                 plan = sla_schedule(ticket, self.rules_of(ticket.site_id))
-                done = list(ticket.sla_done or [])
+                done = list(clock.sla_done or [])
                 fire = [d for d in plan if d.at <= self.now and d.key not in done]
                 done += [d.key for d in fire]
                 later = [d.at for d in plan if d.key not in done]
                 claims.append((ticket, check_at, min(later) if later else None, done, fire))
             won = _claim([(ticket.pk, check_at, after, done) for ticket, check_at, after, done, _fire in claims])
-            for ticket, _check_at, _after, done, fire in claims:
+            for ticket, _check_at, after, done, fire in claims:
                 if ticket.pk in won:
-                    ticket.sla_done = done
+                    ticket.clock.next_check_at, ticket.clock.sla_done = after, done
                     plans.append(_Plan(ticket, fire))
             self.act(plans, result)
 

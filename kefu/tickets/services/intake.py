@@ -27,7 +27,7 @@ from kefu.org.queries import site_ids_for
 from .. import search
 from ..lifecycle import NUMBER_PREFIX, Kind, Status
 from ..models import Assignment, Category, Channel, Complaint, Ticket, TicketEvent, Urgency
-from ..sla import due_times, rules_for, sla_fields
+from ..sla import clock_of, due_times, rules_for, sla_fields
 from ._common import MAX_CONTENT, _attach, _timeline_entry
 from .complaints import announce_major, complaint_major_reasons
 from .dispatch import hand_over_changes, pick_handler
@@ -156,8 +156,11 @@ def ticket_create(
         changes = hand_over.fields
     for name, value in changes.items():
         setattr(ticket, name, value)
-    for name, value in sla_fields(ticket, changes, rules).items():
+    sla, next_check_at = sla_fields(ticket, changes, rules)
+    for name, value in sla.items():
         setattr(ticket, name, value)
+    clock = clock_of(ticket)
+    clock.next_check_at = next_check_at
     # The intake's timeline, written in one INSERT after the ticket's.
     events = [_timeline_entry(ticket, actor, "created", to_status=Status.RECEIVED, data={"channel": channel}, at=now)]
     if kind == Kind.COMPLAINT and reasons:
@@ -198,6 +201,7 @@ def ticket_create(
     with transaction.atomic():
         ticket.number = _next_number(site, kind, now)
         ticket.save(force_insert=True)
+        clock.save(force_insert=True)
         TicketEvent.objects.bulk_create(events)
         _attach(ticket, events[0], photos, extensions, actor)
         if kind == Kind.COMPLAINT:

@@ -18,7 +18,7 @@ from kefu.notify.models import Notification
 from kefu.notify.services import Message
 from kefu.org.models import Role
 from kefu.testing import make_site, make_staff, make_ticket
-from kefu.tickets.models import SlaPolicy, Ticket, TicketEvent, WarningCard, WarningRules
+from kefu.tickets.models import SlaPolicy, Ticket, TicketClock, TicketEvent, WarningCard, WarningRules
 from kefu.tickets.services import ticket_accept, ticket_add_note, ticket_dispatch, ticket_transition
 from kefu.tickets.services.cards import (
     _DIGESTS,
@@ -95,7 +95,7 @@ def test_schedule_is_empty_while_suspended_or_ended_and_skips_met_deadlines():
 
 def test_nothing_happens_before_anything_is_due(world, policy):
     ticket = _repair(world)
-    assert ticket.next_check_at == START + timedelta(minutes=24)
+    assert ticket.clock.next_check_at == START + timedelta(minutes=24)
     result = _sweep(START + timedelta(minutes=20))
     assert result.checked == 0 and Notification.objects.count() == 0
 
@@ -133,7 +133,7 @@ def test_a_late_sweep_sends_no_prewarning_for_a_deadline_already_past(world, pol
     assert WarningCard.objects.get().rule == "respond"
     # Nothing is left to send later either.
     ticket.refresh_from_db()
-    assert "prewarn:respond" in ticket.sla_done
+    assert "prewarn:respond" in ticket.clock.sla_done
     assert _sweep(START + timedelta(hours=9, minutes=30)).checked == 0
     assert notices.count() == 1
 
@@ -173,7 +173,7 @@ def test_escalation_climbs_to_manager_then_director_then_red_card(world, policy)
     red = WarningCard.objects.get(color="red")
     assert red.rule == "long_overdue" and red.staff_id == world.agent.id
     ticket.refresh_from_db()
-    assert ticket.next_check_at is None
+    assert ticket.clock.next_check_at is None
 
 
 def test_a_sweep_after_downtime_does_everything_due_at_once(world, policy):
@@ -187,7 +187,7 @@ def test_site_rules_override_the_company_rules(world, policy):
     WarningRules.objects.create(prewarn_percent=50)
     WarningRules.objects.create(site=world.site, prewarn_percent=90)
     ticket = _repair(world)
-    assert ticket.next_check_at == START + timedelta(minutes=27)
+    assert ticket.clock.next_check_at == START + timedelta(minutes=27)
 
 
 def test_blue_card_when_the_handler_reports_nothing_for_an_hour(world, policy):
@@ -228,7 +228,7 @@ def test_suspended_ticket_is_not_warned_and_its_deadlines_move_on(world, policy)
     with time_machine.travel(START + timedelta(minutes=10), tick=False):
         ticket_transition(ticket=ticket, action="suspend", actor=world.agent, version=ticket.version, note="客户出差")
     ticket.refresh_from_db()
-    assert ticket.next_check_at is None
+    assert ticket.clock.next_check_at is None
     assert _sweep(START + timedelta(hours=5)).checked == 0
     with time_machine.travel(START + timedelta(hours=5, minutes=10), tick=False):
         ticket_transition(ticket=ticket, action="resume", actor=world.agent, version=ticket.version)
@@ -252,7 +252,7 @@ def test_met_and_missed_minutes_are_kept_per_deadline(world, policy):
     ticket.refresh_from_db()
     assert ticket.resolve_delta == 60  # an hour late
     # Left: only the first responder's reminder, a day after the last change.
-    assert ticket.next_check_at == START + timedelta(hours=35)
+    assert ticket.clock.next_check_at == START + timedelta(hours=35)
 
 
 def test_revoking_a_card(world, policy):
@@ -437,7 +437,7 @@ def test_batches_give_the_same_cards_and_words_as_one_sweep_per_ticket(world, po
     assert result.checked == 5 and result.cards == 10  # respond and resolve yellow each
     for ticket in tickets:
         ticket.refresh_from_db()
-        assert ticket.next_check_at == START + timedelta(hours=18)  # the director next
+        assert ticket.clock.next_check_at == START + timedelta(hours=18)  # the director next
         assert ticket.events.filter(type="warning").count() == 2
         assert list(ticket.events.filter(type="escalated").values_list("data__level", flat=True)) == ["manager"]
     card = WarningCard.objects.filter(ticket=tickets[0], rule="respond").get()
@@ -466,7 +466,7 @@ def test_a_card_issued_before_is_not_issued_again_and_spoils_nothing(world, poli
     }
     assert ticket.events.filter(type="warning").count() == 1
     ticket.refresh_from_db()
-    assert "breach:respond" in ticket.sla_done and ticket.next_check_at == START + timedelta(hours=18)
+    assert "breach:respond" in ticket.clock.sla_done and ticket.clock.next_check_at == START + timedelta(hours=18)
 
 
 def test_a_sweep_reads_and_writes_the_same_number_of_times_for_2_tickets_or_8(
@@ -491,10 +491,65 @@ def test_a_ticket_changed_since_the_list_was_read_is_left_to_the_next_sweep(worl
     claim = cards._claim
 
     def someone_acts_first(rows):
-        Ticket.objects.filter(pk=ticket.pk).update(next_check_at=START + timedelta(days=9))
+        TicketClock.objects.filter(pk=ticket.pk).update(next_check_at=START + timedelta(days=9))
         return claim(rows)
 
     monkeypatch.setattr(cards, "_claim", someone_acts_first)
     result = _sweep(START + timedelta(hours=13))
     assert (result.checked, result.cards) == (0, 0)
     assert not WarningCard.objects.exists() and not Notification.objects.exists()
+
+
+# --- the clock: a row of its own (decision 0016) ---------------------------------------------------
+
+
+def test_the_sweep_moves_the_clock_and_leaves_the_tickets_row_alone(world, policy):
+    """The claim is an UPDATE of the small clock table: the ticket's row, in two dozen
+    indexes, is not written by a sweep."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    tickets = [_repair(world) for _ in range(3)]
+    versions = [t.version for t in tickets]
+    with CaptureQueriesContext(connection) as queries:
+        result = _sweep(START + timedelta(minutes=25))
+    assert result.checked == 3
+    writes = [q["sql"] for q in queries.captured_queries if re.search(r"\b(UPDATE|INSERT|DELETE)\b", q["sql"])]
+    assert not [sql for sql in writes if 'UPDATE "tickets_ticket" ' in sql], writes
+    assert [sql for sql in writes if 'UPDATE "tickets_ticketclock" ' in sql], writes
+    for ticket, version in zip(tickets, versions, strict=True):
+        ticket.refresh_from_db()
+        assert ticket.version == version
+        assert ticket.clock.sla_done == ["prewarn:respond"]
+        assert ticket.clock.next_check_at == START + timedelta(minutes=30)  # the response's breach next
+
+
+def test_intake_makes_the_clock_with_the_ticket(world, policy):
+    ticket = _repair(world)
+    clock = TicketClock.objects.get(pk=ticket.pk)
+    assert (clock.next_check_at, clock.sla_done) == (START + timedelta(minutes=24), [])
+
+
+def test_an_action_moves_the_clock(world, policy):
+    ticket = _repair(world)
+    with time_machine.travel(START + timedelta(minutes=5), tick=False):
+        ticket_dispatch(ticket=ticket, actor=world.agent, version=ticket.version, assignee=world.tech)
+    clock = TicketClock.objects.get(pk=ticket.pk)
+    # Dispatched and so answered: the response's warnings are gone; the handler's progress
+    # report (blue card) comes first now.
+    assert clock.next_check_at == ticket.progress_due
+    assert clock.next_check_at != START + timedelta(minutes=24)
+
+
+def test_a_ticket_without_a_clock_gets_one_at_its_next_change(world, policy):
+    """A ticket row written without its clock (an import, a restore of one table) is not
+    broken: its next change gives it one, as intake would have."""
+    ticket = _repair(world)
+    TicketClock.objects.filter(pk=ticket.pk).delete()
+    ticket = Ticket.objects.get(pk=ticket.pk)
+    with time_machine.travel(START + timedelta(minutes=5), tick=False):
+        ticket_add_note(ticket=ticket, actor=world.agent, text="已联系业主，约下午上门", public=True)
+    clock = TicketClock.objects.get(pk=ticket.pk)
+    assert clock.sla_done == []
+    # Answered by the public reply: the resolution's pre-warning is the next warning.
+    assert clock.next_check_at == START + timedelta(hours=8)

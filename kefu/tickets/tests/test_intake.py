@@ -151,11 +151,13 @@ def test_intake_writes_the_ticket_row_once_as_it_ends_up(world, shape):
         t = make_ticket(world.site, world.agent, customer=world.customer, **kwargs)
     writes = _ticket_writes(queries.captured_queries)
     assert len(writes) == 1 and writes[0].startswith('INSERT INTO "tickets_ticket"'), writes
+    clock = [q["sql"] for q in queries.captured_queries if '"tickets_ticketclock"' in q["sql"]]
+    assert len(clock) == 1 and clock[0].startswith('INSERT INTO "tickets_ticketclock"'), clock
     expected_status = {"dispatched": Status.DISPATCHED, "answered": Status.CLOSED, "received": Status.RECEIVED}
     stored = Ticket.objects.get(pk=t.pk)
     assert stored.status == expected_status[shape] and stored.version == 1
     # The stored warning columns are what the engine computes from the stored ticket.
-    assert sla_fields(stored, {}, rules_for(stored.site_id))["next_check_at"] == stored.next_check_at
+    assert sla_fields(stored, {}, rules_for(stored.site_id))[1] == stored.clock.next_check_at
     if shape == "dispatched":
         assert (stored.assignee, stored.responded_at) == (world.tech, stored.created_at)
         assert stored.respond_delta is not None and stored.progress_due is not None
@@ -166,7 +168,7 @@ def test_intake_writes_the_ticket_row_once_as_it_ends_up(world, shape):
         ]
     if shape == "answered":
         assert stored.first_contact_resolved and stored.closed_at == stored.completed_at == stored.created_at
-        assert stored.handling_minutes == 0 and stored.next_check_at is None
+        assert stored.handling_minutes == 0 and stored.clock.next_check_at is None
         assert [e.type for e in stored.events.all()] == ["created", "reply", "closed"]
 
 
