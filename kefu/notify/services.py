@@ -83,11 +83,15 @@ def notify(
     return notify_many([Message(list(recipients), event, title, body, link, ref, site, actor)])
 
 
-def notify_many(messages: Sequence[Message]) -> list[Notification]:
+def notify_many(messages: Sequence[Message], *, known: dict[int, Staff | None] | None = None) -> list[Notification]:
     """``notify`` for many messages at once, in a fixed number of queries however many there
     are (the SLA sweep tells hundreds of people in one run): the same rows, in the same
     order, as one ``notify`` call per message. Every message is checked before anything is
-    written."""
+    written.
+
+    ``known``: the recipients a caller making several calls in a row has had read already
+    (staff id → the member with their account, or None for one not active), filled in with
+    those this call reads; the SLA sweep keeps one for its run of a second or so."""
     wanted: list[tuple[Message, str, str, list[int]]] = []
     for message in messages:
         title = " ".join((message.title or "").split())  # one line: it is also a mail subject
@@ -101,7 +105,12 @@ def notify_many(messages: Sequence[Message]) -> list[Notification]:
     now = timezone.now()
     with transaction.atomic():
         everyone = {pk for *_, ids in wanted for pk in ids}
-        active = {s.pk: s for s in Staff.objects.filter(pk__in=everyone, is_active=True).select_related("user")}
+        people = known if known is not None else {}
+        missing = everyone - people.keys()
+        if missing:
+            read = {s.pk: s for s in Staff.objects.filter(pk__in=missing, is_active=True).select_related("user")}
+            people.update((pk, read.get(pk)) for pk in missing)
+        active = {pk: staff for pk in everyone if (staff := people[pk]) is not None}
         groups: list[tuple[Message, list[Notification]]] = []
         for message, title, body, ids in wanted:
             found = [

@@ -65,3 +65,27 @@ def test_one_bad_message_writes_nothing(team):
     with pytest.raises(ValidationFailed):
         notify_many(messages)
     assert Notification.objects.count() == 0
+
+
+def test_people_read_once_are_not_read_again(team, channels):
+    """A caller's ``known`` keeps the recipients read (and those not active, as None): a
+    second call with the same people reads no staff, and writes the same rows as without."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    team.manager.is_active = False
+    team.manager.save(update_fields=["is_active"])
+    notify_many(_messages(team, 4))
+    plain = _rows()
+    Delivery.objects.all().delete()
+    Notification.objects.all().delete()
+    known: dict = {}
+    notify_many(_messages(team, 4), known=known)
+    assert known.keys() == {team.agent.pk, team.supervisor.pk, team.manager.pk}
+    assert known[team.manager.pk] is None and known[team.agent.pk].user.email == team.agent.user.email
+    Delivery.objects.all().delete()
+    Notification.objects.all().delete()
+    with CaptureQueriesContext(connection) as seen:
+        notify_many(_messages(team, 4), known=known)
+    assert not [q for q in seen.captured_queries if '"org_staff"' in q["sql"]]
+    assert _rows() == plain and team.manager.pk not in {row[0] for row in plain}

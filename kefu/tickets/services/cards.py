@@ -281,6 +281,8 @@ class _Sweep:
     sites: dict[int, Site] = field(default_factory=dict)
     people: dict[int, Staff] = field(default_factory=dict)
     words: _Words = field(default_factory=_Words)
+    # The people told, with their accounts, as ``notify_many`` reads them: once a run.
+    recipients: dict[int, Staff | None] = field(default_factory=dict)
 
     def rules_of(self, site_id: int) -> Rules:
         if site_id not in self.rules:
@@ -377,7 +379,7 @@ class _Sweep:
         # Warning and escalation events have no words for the search index (SKIPPED_EVENTS),
         # so a bulk insert is all ``_event`` would have done for them.
         insert_many(events)
-        result.notices += len(notify_many(_digested(messages)))
+        result.notices += len(notify_many(_digested(messages), known=self.recipients))
 
     def issue_cards(self, plans: list[_Plan]) -> dict[str, tuple[WarningCard, str]]:
         """The cards the claimed tickets' warnings give and their whole notes (the card keeps
