@@ -76,6 +76,7 @@ from kefu.demo.plans import CHANNEL_WEIGHTS  # noqa: E402
 from kefu.notify.models import Notification  # noqa: E402
 from kefu.org.models import ApiToken, Role, Site, Staff  # noqa: E402
 from kefu.org.services import token_digest  # noqa: E402
+from kefu.tickets.loads import loads_recount  # noqa: E402
 from kefu.tickets.models import Category, Channel, Ticket, TicketEvent, TicketSearch, Urgency  # noqa: E402
 
 TARGET_RATE = {"sqlite": 100.0, "postgresql": 150.0}
@@ -597,6 +598,8 @@ def delete_tickets(ids: list[int]) -> int:
         Notification.objects.filter(ref__in=[f"ticket:{pk}" for pk in chunk]).delete()
         count, _by_model = Ticket.objects.filter(pk__in=chunk).delete()
         deleted += count
+    if deleted:
+        loads_recount()  # the handlers' tickets in hand, without the deleted ones
     return deleted
 
 

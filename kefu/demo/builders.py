@@ -22,6 +22,7 @@ from kefu.customers.services import CustomerData, UnitLink, customer_create
 from kefu.org.models import Role, Site, Staff
 from kefu.reports.models import MonthlyReport
 from kefu.surveys.models import Batch, Questionnaire
+from kefu.tickets.loads import loads_recount
 from kefu.tickets.models import Ticket, WarningCard
 from kefu.visits.models import Visit, VisitCampaign
 
@@ -101,6 +102,7 @@ def wipe() -> None:
         Questionnaire.objects.filter(created_by__in=demo_staff(), batches__isnull=True).delete()
         WarningCard.objects.filter(site_id__in=site_ids).delete()
         Ticket.objects.filter(site_id__in=site_ids).delete()
+        loads_recount()  # deleted past the services
         Customer.objects.filter(site_id__in=site_ids).delete()
         Unit.objects.filter(site_id__in=site_ids).delete()
         get_user_model().objects.filter(staff__in=[s.id for s in demo_staff()]).delete()

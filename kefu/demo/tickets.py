@@ -31,6 +31,7 @@ from kefu.org.models import Department, Site, Staff
 from kefu.org.permissions import FIELD_ROLES, can
 from kefu.org.queries import site_ids_for
 from kefu.tickets.lifecycle import ACTIONS, DONE_FOR_SLA, NUMBER_PREFIX, Kind, Status, next_status
+from kefu.tickets.loads import loads_recount
 from kefu.tickets.models import (
     Assignment,
     Category,
@@ -227,6 +228,7 @@ class Writer(Executor):
         tickets = list(self.tickets.values())
         Ticket.objects.bulk_create(tickets, batch_size=500)
         TicketClock.objects.bulk_create([clock_of(t) for t in tickets], batch_size=1000)
+        loads_recount()
         # Related tickets now have ids; bulk_create copies them into ticket_id.
         TicketEvent.objects.bulk_create(self.events, batch_size=1000)
         Assignment.objects.bulk_create(self.assignments, batch_size=1000)

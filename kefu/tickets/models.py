@@ -404,6 +404,19 @@ class TicketClock(models.Model):
         return f"{self.ticket_id}: {self.next_check_at}"
 
 
+class HandlerLoad(models.Model):
+    """How many tickets a member of staff has in hand (theirs, in a status not yet done for
+    the time limits): what the dispatch rule compares to pick the least-loaded handler
+    (decision 0017). Kept by the services in the transaction of every change of a ticket's
+    handler or status; ``loads_recount`` puts it right from the tickets themselves."""
+
+    staff = models.OneToOneField(Staff, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    in_hand = models.IntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.staff_id}: {self.in_hand}"
+
+
 class Complaint(models.Model):
     """What the six steps of a complaint record (seed 002), one row per complaint ticket.
 

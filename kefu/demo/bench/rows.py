@@ -55,7 +55,7 @@ VISIT_BLANK = blank(Visit)
 
 # The models whose ids a seed hands out itself (their sequences are moved on afterwards).
 MODELS: tuple[type[models.Model], ...] = (
-    Ticket, TicketEvent, Assignment, ComplaintProposal, WarningCard, Visit, VisitAttempt,
+    Ticket, TicketClock, TicketEvent, Assignment, ComplaintProposal, WarningCard, Visit, VisitAttempt,
 )  # fmt: skip
 
 

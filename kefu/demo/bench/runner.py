@@ -36,12 +36,14 @@ from kefu.org.queries import calendar_for_site
 from kefu.reports.models import MonthlyReport
 from kefu.surveys.models import Answer, Batch, Invitation, Questionnaire, Response
 from kefu.tickets.lifecycle import Kind
+from kefu.tickets.loads import loads_recount
 from kefu.tickets.models import (
     Assignment,
     Attachment,
     Complaint,
     ComplaintProposal,
     ConfirmLink,
+    HandlerLoad,
     Handover,
     SlaPolicy,
     Ticket,
@@ -110,6 +112,7 @@ WIPED: list[tuple[type[Any], str]] = [
     (ComplaintProposal, "投诉方案"),
     (Complaint, "投诉处理"),
     (TicketClock, "工单预警时钟"),
+    (HandlerLoad, "在手工单计数"),
     (Ticket, "工单"),
     (CustomerEvent, "客户变更记录"),
     (CustomerPhone, "客户电话"),
@@ -260,6 +263,7 @@ def _run(options: Options, *, reset: bool, say: Callable[[str], None], warn: Cal
 
             _counters(generator.numbers)
             outcome.rows[Counter._meta.db_table] = len(generator.numbers)
+            outcome.rows[HandlerLoad._meta.db_table] = loads_recount()
             outcome.rows.update(survey.build(random.Random(options.seed + 1), sink, places, anchor))
             sink.finish([*rows.MODELS, *people.MODELS, Invitation, Response, Answer])
     finally:

@@ -19,6 +19,7 @@ from kefu.org.models import Staff
 
 from .. import search
 from ..lifecycle import ACTIONS, next_status
+from ..loads import holder, loads_move
 from ..models import Attachment, Ticket, TicketClock, TicketEvent
 from ..queries import is_handler
 from ..sla import Rules, clock_of, rules_for, sla_fields
@@ -69,8 +70,10 @@ def _apply(ticket: Ticket, version: int, *, rules: Rules | None = None, **fields
     if updated != 1:
         raise Conflict(CONFLICT_MESSAGE)
     _set_clock(ticket, next_check_at)
+    before = holder(ticket.assignee_id, ticket.status)
     for name, value in fields.items():
         setattr(ticket, name, value)
+    loads_move(before, holder(ticket.assignee_id, ticket.status))
     ticket.version = version + 1
     if search.SEARCHED_FIELDS.intersection(fields):
         search.index_tickets(ids=[ticket.pk])
@@ -83,8 +86,10 @@ def _touch(ticket: Ticket, **fields: Any) -> None:
     fields.update(sla)
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
     _set_clock(ticket, next_check_at)
+    before = holder(ticket.assignee_id, ticket.status)
     for name, value in fields.items():
         setattr(ticket, name, value)
+    loads_move(before, holder(ticket.assignee_id, ticket.status))
 
 
 def _set_clock(ticket: Ticket, next_check_at: datetime | None) -> None:

@@ -26,6 +26,7 @@ from kefu.org.queries import site_ids_for
 
 from .. import search
 from ..lifecycle import NUMBER_PREFIX, Kind, Status
+from ..loads import holder, loads_move
 from ..models import Assignment, Category, Channel, Complaint, Ticket, TicketEvent, Urgency
 from ..sla import clock_of, due_times, rules_for, sla_fields
 from ._common import MAX_CONTENT, _attach, _timeline_entry
@@ -202,6 +203,7 @@ def ticket_create(
         ticket.number = _next_number(site, kind, now)
         ticket.save(force_insert=True)
         clock.save(force_insert=True)
+        loads_move(None, holder(ticket.assignee_id, ticket.status))
         TicketEvent.objects.bulk_create(events)
         _attach(ticket, events[0], photos, extensions, actor)
         if kind == Kind.COMPLAINT:
