@@ -18,7 +18,7 @@ the server can keep prepared, with the arrays sent in binary.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -74,7 +74,7 @@ def insert_many(objs: list[M]) -> list[M]:
     # Every value is prepared before anything is written: a bad one (an unsaved related
     # object) writes no row.
     if connection.vendor == "postgresql":
-        statements = _by_column(meta, fields, columns, objs, binary=binds_on_server())
+        statements = _by_column(meta, fields, columns, objs)
     else:
         statements = _by_row(meta, fields, columns, objs)
     # All the statements or none, as bulk_create. Bound on the server where it can be: the
@@ -116,8 +116,15 @@ def _by_row(
     return statements
 
 
+def unnest(types: Sequence[str]) -> str:
+    """PostgreSQL: ``unnest(%b::type[], …)``, the rows of one array a column of these types,
+    in binary where the statement will be bound on the server (``prepared_statements()``)."""
+    param = "%b" if binds_on_server() else "%s"
+    return f"unnest({', '.join(f'{param}::{kind}[]' for kind in types)})"
+
+
 def _by_column(
-    meta: Any, fields: list[Field[Any, Any]], columns: list[Callable[[Model], Any]], objs: list[M], *, binary: bool
+    meta: Any, fields: list[Field[Any, Any]], columns: list[Callable[[Model], Any]], objs: list[M]
 ) -> list[Statement[M]]:
     """PostgreSQL: ``INSERT … SELECT FROM unnest(%s::type[], …)``, an array a column. The
     statement is the same short text for any number of rows: psycopg parses a statement's
@@ -125,10 +132,9 @@ def _by_column(
     placeholders) that was a quarter of the sweep's CPU."""
     quote = connection.ops.quote_name
     names = ", ".join(quote(f.column) for f in fields)
-    param = "%b" if binary else "%s"
-    arrays = ", ".join(f"{param}::{f.db_type(connection)}[]" for f in fields)
+    arrays = unnest([str(f.db_type(connection)) for f in fields])
     sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {names} FROM unnest({arrays}) "
+        f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {names} FROM {arrays} "
         f"WITH ORDINALITY AS given ({names}, given_order) ORDER BY given_order RETURNING {quote(meta.pk.column)}"
     )
     statements: list[Statement[M]] = []

@@ -69,11 +69,7 @@ def _apply(ticket: Ticket, version: int, *, rules: Rules | None = None, **fields
     updated = Ticket.objects.filter(pk=ticket.pk, version=version).update(**fields, version=F("version") + 1)
     if updated != 1:
         raise Conflict(CONFLICT_MESSAGE)
-    _set_clock(ticket, next_check_at)
-    before = holder(ticket.assignee_id, ticket.status)
-    for name, value in fields.items():
-        setattr(ticket, name, value)
-    loads_move(before, holder(ticket.assignee_id, ticket.status))
+    _written(ticket, fields, next_check_at)
     ticket.version = version + 1
     if search.SEARCHED_FIELDS.intersection(fields):
         search.index_tickets(ids=[ticket.pk])
@@ -85,6 +81,13 @@ def _touch(ticket: Ticket, **fields: Any) -> None:
     sla, next_check_at = sla_fields(ticket, fields, rules_for(ticket.site_id))
     fields.update(sla)
     Ticket.objects.filter(pk=ticket.pk).update(**fields)
+    _written(ticket, fields, next_check_at)
+
+
+def _written(ticket: Ticket, fields: dict[str, Any], next_check_at: datetime | None) -> None:
+    """What follows a write of ``fields`` to the ticket's row: the instance takes them, the
+    warning clock moves to its next check, and the ticket moves between its handlers' loads
+    if its handler or status changed (decisions 0016, 0017)."""
     _set_clock(ticket, next_check_at)
     before = holder(ticket.assignee_id, ticket.status)
     for name, value in fields.items():

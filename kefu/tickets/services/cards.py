@@ -27,9 +27,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.utils.translation import gettext as _
 
-from kefu.core.bulk import insert_many
+from kefu.core.bulk import insert_many, unnest
 from kefu.core.errors import PermissionDenied, ValidationFailed
-from kefu.core.prepared import binds_on_server, prepared_statements
+from kefu.core.prepared import prepared_statements
 from kefu.notify.services import Message, notify_many
 from kefu.org.models import Role, Site, Staff
 from kefu.org.permissions import SUPERVISING_ROLES
@@ -254,9 +254,8 @@ def _claim(rows: list[tuple[int, datetime, datetime | None, list[str]]]) -> set[
     params: list[Any]
     if connection.vendor == "postgresql":
         # A short statement whatever the batch (psycopg parses the placeholders of a
-        # statement in Python, a thousand of them for a VALUES list), in binary when it can.
-        p = "%b" if binds_on_server() else "%s"
-        claim = f"SELECT * FROM unnest({p}::bigint[], {p}::timestamptz[], {p}::timestamptz[], {p}::jsonb[])"
+        # statement in Python, a thousand of them for a VALUES list).
+        claim = "SELECT * FROM " + unnest(["bigint", "timestamptz", "timestamptz", "jsonb"])
         params = [list(column) for column in zip(*prepped, strict=True)]
     else:
         claim = "VALUES " + ", ".join(["(%s, %s, %s, %s)"] * len(rows))
